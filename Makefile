@@ -1,0 +1,37 @@
+# The two commands: `make demo` and `make test`. Both set everything up first.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PYTHON ?= python3
+# Debian package:program pairs the stack runs (the broker and the database).
+SYSTEM_PACKAGES := mosquitto:mosquitto influxdb:influxd
+CITY ?= configs/cities/buon-ma-thuot.yaml
+
+.PHONY: setup system demo test bench lint clean
+
+setup: system $(VENV)/.installed
+
+system:
+	@scripts/ensure-system-packages.sh $(SYSTEM_PACKAGES)
+
+$(VENV)/.installed: pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "ioc-telemetry needs Python 3.11 or newer")'
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	@touch $@
+
+demo: setup
+	$(VENV)/bin/ioc demo --city $(CITY)
+
+test: setup
+	$(PY) -m pytest
+
+bench: setup
+	$(PY) -m bench
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+clean:
+	rm -rf var .pytest_cache

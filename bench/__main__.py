@@ -1,0 +1,25 @@
+"""`make bench`: run every benchmark on real services under var/bench/ and report the figures."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from rich.console import Console
+
+from bench import ingest_path
+from bench.results import report
+
+ROOT = Path("var/bench/services")
+
+
+def main() -> None:
+    console = Console()
+    shutil.rmtree(ROOT, ignore_errors=True)
+    with console.status("ingest path vs raw InfluxDB writes …"):
+        figures = ingest_path.run(ROOT / "ingest")
+    report(figures, console)
+
+
+if __name__ == "__main__":
+    main()

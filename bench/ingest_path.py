@@ -1,0 +1,152 @@
+"""Raw InfluxDB write rate vs. the path MQTT (QoS 1) → ingest worker → InfluxDB, in one run.
+
+The baseline posts pre-built line protocol straight to ``/write`` in batches of 5 000 points.
+The path publishes the same kind of readings as gateway batches of 50 from 50 simulated
+gateways to Mosquitto; one `ioc cloud ingest` process (as deployed) writes them; the clock stops
+when InfluxDB holds every point.
+"""
+
+from __future__ import annotations
+
+import itertools
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+
+from bench.results import Figure
+from cloud.influx_writer import InfluxV1Writer
+from cloud.points import to_line
+from ioc import payload, topics
+from ioc.reading import Reading
+from ioc.services import InfluxDB, Mosquitto
+
+CITY = "bench"
+GATEWAYS = 50
+READINGS_PER_BATCH = 50
+START_NS = 1_767_225_600_000_000_000  # 2026-01-01, fixed so runs write the same points
+
+
+def readings(count: int, gateways: int = GATEWAYS) -> list[Reading]:
+    out = []
+    for i in range(count):
+        gw = i % gateways
+        tags = {"city": CITY, "site": f"site-{gw}", "gateway": f"gw-{gw}", "device": f"pm-{gw}"}
+        out.append(
+            Reading(
+                "air_quality",
+                tags,
+                {"pm25": 10.0 + i % 97, "pm10": 20.0 + i % 89},
+                START_NS + (i // gateways) * 1_000_000_000,
+            )
+        )
+    return out
+
+
+def _count(influx: InfluxDB, database: str) -> int:
+    rows = influx.rows("SELECT count(pm25) FROM air_quality WHERE device =~ /^pm-/", database)
+    return int(rows[0]["count"]) if rows else 0
+
+
+def raw_write_rate(influx: InfluxDB, points: int) -> float:
+    influx.create_database("raw")
+    writer = InfluxV1Writer(influx.url, "raw")
+    lines = [to_line(r) for r in readings(points)]
+    started = time.perf_counter()
+    for i in range(0, len(lines), 5000):
+        writer.write(lines[i : i + 5000])
+    return points / (time.perf_counter() - started)
+
+
+def _payloads(count: int) -> list[tuple[str, bytes]]:
+    """Gateway batches, interleaved across gateways as they would arrive from the field."""
+    by_gateway: dict[str, list[Reading]] = {}
+    for r in readings(count):
+        by_gateway.setdefault(r.tags["gateway"], []).append(r)
+    per_gateway = [
+        [
+            (topics.topic(CITY, gw, "up"), payload.encode(gw, seq, items[start : start + READINGS_PER_BATCH]))
+            for seq, start in enumerate(range(0, len(items), READINGS_PER_BATCH), 1)
+        ]
+        for gw, items in by_gateway.items()
+    ]
+    return [msg for round_ in itertools.zip_longest(*per_gateway) for msg in round_ if msg is not None]
+
+
+def ingest_path_rate(broker: Mosquitto, influx: InfluxDB, points: int, logs: Path) -> float:
+    influx.create_database("path")
+    log = (logs / "bench-ingest.log").open("wb")
+    worker = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "ioc",
+            "cloud",
+            "ingest",
+            "--broker",
+            f"{broker.host}:{broker.port}",
+            "--influxdb",
+            influx.url,
+            "--database",
+            "path",
+            "--worker-id",
+            "bench-ingest",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="bench-publisher", protocol=mqtt.MQTTv5)
+    client.max_inflight_messages_set(1000)
+    client.connect(broker.host, broker.port)
+    client.loop_start()
+    try:
+        # Until the worker has subscribed, a shared subscription drops what is published.
+        warmup = Reading(
+            "air_quality",
+            {"city": CITY, "site": "w", "gateway": "gw-0", "device": "warmup"},
+            {"pm25": 1.0},
+            START_NS,
+        )
+        deadline = time.monotonic() + 30
+        while not influx.rows("SELECT count(pm25) FROM air_quality WHERE device = 'warmup'", "path"):
+            if time.monotonic() > deadline or worker.poll() is not None:
+                raise RuntimeError(f"ingest worker did not start; see {log.name}")
+            client.publish(topics.topic(CITY, "gw-0", "up"), payload.encode("gw-0", 0, [warmup]), qos=1)
+            time.sleep(0.3)
+        messages = _payloads(points)
+        started = time.perf_counter()
+        for topic, data in messages:
+            client.publish(topic, data, qos=1)
+        while _count(influx, "path") < points:
+            if time.perf_counter() - started > 600 or worker.poll() is not None:
+                raise RuntimeError(f"ingest stalled at {_count(influx, 'path')} of {points}; see {log.name}")
+            time.sleep(0.2)
+        return points / (time.perf_counter() - started)
+    finally:
+        client.disconnect()
+        client.loop_stop()
+        worker.terminate()
+        worker.wait(15)
+        log.close()
+
+
+def run(root: Path, raw_points: int = 300_000, path_points: int = 200_000) -> list[Figure]:
+    logs = root / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    with Mosquitto(root / "mosquitto") as broker, InfluxDB(root / "influxdb") as influx:
+        raw = raw_write_rate(influx, raw_points)
+        path = ingest_path_rate(broker, influx, path_points, logs)
+    baseline = "InfluxDB /write, 5 000-point line-protocol batches, same run"
+    return [
+        Figure("influxdb_raw_write", raw, "points/s", f"baseline: {raw_points:,} points posted directly"),
+        Figure(
+            "mqtt_ingest_influxdb",
+            path,
+            "readings/s",
+            f"{GATEWAYS} gateways × batches of {READINGS_PER_BATCH}, QoS 1, 1 worker; vs {baseline}",
+            ratio=path / raw,
+        ),
+    ]

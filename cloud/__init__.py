@@ -1,0 +1,1 @@
+"""Cloud side: ingest workers that move gateway batches into InfluxDB."""

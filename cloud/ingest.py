@@ -1,0 +1,209 @@
+"""Ingest worker: MQTT batches from gateways → validated points → InfluxDB.
+
+At-least-once: a message is acknowledged to the broker (paho manual ack) only after InfluxDB
+accepted its points, so a worker or database crash makes the broker deliver it again; a replay
+overwrites the same points because their identity is fixed at the edge. Workers share the load
+through the MQTT 5 shared subscription in ``ioc.topics.ingest_subscription``.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import random
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+from cloud.influx_writer import WriteError
+from cloud.points import to_line
+from ioc import payload, topics
+from ioc.measurements import check_reading
+from ioc.reading import Reading, now_ns
+
+log = logging.getLogger(__name__)
+
+# How many QoS 1 messages the broker may have in flight to one worker. Paho's and Mosquitto's
+# default of 20 stalls a subscriber at a few hundred messages/s because each waits for our ack.
+RECEIVE_MAXIMUM = 1000
+
+
+class Writer(Protocol):
+    def write(self, lines: list[str]) -> None: ...
+
+
+@dataclass
+class IngestStats:
+    messages: int = 0
+    points: int = 0
+    rejected: int = 0
+    write_retries: int = 0
+    reject_reasons: dict[str, int] = field(default_factory=dict)
+
+
+def _reject(reasons: dict[str, int], topic: topics.Topic | None, reason: str, device: str = "-") -> Reading:
+    reasons[reason.split(":")[0]] = reasons.get(reason.split(":")[0], 0) + 1
+    tags = {
+        "city": topic.city if topic else "-",
+        "site": "-",
+        "gateway": topic.gateway if topic else "-",
+        "device": device,
+    }
+    return Reading("ingest_rejects", tags, {"reason": reason[:256], "count": 1}, now_ns())
+
+
+def message_to_readings(topic_name: str, data: bytes, reasons: dict[str, int]) -> tuple[list[Reading], int]:
+    """Good readings of one message plus reject points for the rest; returns (points, rejected)."""
+    topic = topics.parse(topic_name)
+    if topic is None or topic.kind != "up":
+        return [_reject(reasons, None, f"not an ioc up topic: {topic_name[:100]}")], 1
+    try:
+        batch = payload.decode(data)
+    except payload.PayloadError as exc:
+        return [_reject(reasons, topic, f"bad payload: {exc}")], 1
+    out: list[Reading] = []
+    rejected = 0
+    if batch.gateway != topic.gateway:
+        return [_reject(reasons, topic, f"payload gateway {batch.gateway!r} differs from topic's")], 1
+    for index, reason in batch.rejects:
+        out.append(_reject(reasons, topic, f"bad reading #{index}: {reason}"))
+        rejected += 1
+    for reading in batch.readings:
+        problem = check_reading(reading)
+        if problem is None and reading.tags.get("gateway") != topic.gateway:
+            problem = "gateway tag differs from the topic's gateway"
+        if problem is None and reading.tags.get("city") != topic.city:
+            problem = "city tag differs from the topic's city"
+        if problem is None:
+            out.append(reading)
+        else:
+            out.append(
+                _reject(reasons, topic, f"invalid reading: {problem}", reading.tags.get("device", "-"))
+            )
+            rejected += 1
+    return out, rejected
+
+
+class IngestWorker:
+    def __init__(
+        self,
+        broker_host: str,
+        broker_port: int,
+        writer: Writer,
+        worker_id: str = "ingest-1",
+        max_points: int = 5000,
+        max_wait_s: float = 0.1,
+        cities: str = "+",
+        session_expiry_s: int = 24 * 3600,
+    ) -> None:
+        self.writer = writer
+        self.stats = IngestStats()
+        self.max_points = max_points
+        self.max_wait_s = max_wait_s
+        self._inbox: queue.Queue[mqtt.MQTTMessage] = queue.Queue()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"{worker_id}-writer", daemon=True)
+        self.connected = threading.Event()
+        self._host, self._port = broker_host, broker_port
+        # One deployment may ingest only some cities (or a test only its own).
+        self.subscription = topics.ingest_subscription(cities)
+        self.session_expiry_s = session_expiry_s
+        self.client = mqtt.Client(
+            CallbackAPIVersion.VERSION2, client_id=worker_id, protocol=mqtt.MQTTv5, manual_ack=True
+        )
+        self.client.max_inflight_messages_set(RECEIVE_MAXIMUM)
+        self.client.on_connect = self._on_connect
+        self.client.on_disconnect = self._on_disconnect
+        self.client.on_message = lambda _c, _u, msg: self._inbox.put(msg)
+        self.client.reconnect_delay_set(0.2, 5)
+
+    def _on_connect(self, client: mqtt.Client, _u: object, _f: object, reason: object, _p: object) -> None:
+        if getattr(reason, "is_failure", False):
+            log.warning("ingest: broker refused the connection: %s", reason)
+            return
+        client.subscribe(self.subscription, qos=1)
+        self.connected.set()
+
+    def _on_disconnect(self, *_args: object) -> None:
+        self.connected.clear()
+
+    def start(self) -> IngestWorker:
+        props = Properties(PacketTypes.CONNECT)
+        # A persistent session: QoS 1 messages wait at the broker while this worker restarts.
+        props.SessionExpiryInterval = self.session_expiry_s
+        props.ReceiveMaximum = RECEIVE_MAXIMUM
+        self.client.connect_async(self._host, self._port, keepalive=30, clean_start=False, properties=props)
+        self.client.loop_start()
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=30)
+        self.client.disconnect()
+        self.client.loop_stop()
+
+    def _collect(self) -> list[mqtt.MQTTMessage]:
+        try:
+            first = self._inbox.get(timeout=0.2)
+        except queue.Empty:
+            return []
+        messages = [first]
+        deadline = time.monotonic() + self.max_wait_s
+        while len(messages) * 50 < self.max_points:
+            remaining = deadline - time.monotonic()
+            try:
+                messages.append(
+                    self._inbox.get(timeout=max(remaining, 0)) if remaining > 0 else self._inbox.get_nowait()
+                )
+            except queue.Empty:
+                break
+        return messages
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            messages = self._collect()
+            if messages:
+                self._store(messages)
+
+    def _store(self, messages: list[mqtt.MQTTMessage]) -> None:
+        lines: list[str] = []
+        rejected = 0
+        for msg in messages:
+            readings, bad = message_to_readings(msg.topic, msg.payload, self.stats.reject_reasons)
+            rejected += bad
+            lines.extend(to_line(r) for r in readings)
+        if not self._write_until_accepted(lines):
+            return  # stopping: unacknowledged messages are redelivered to the next worker
+        for msg in messages:
+            self.client.ack(msg.mid, msg.qos)
+        self.stats.messages += len(messages)
+        self.stats.points += len(lines) - rejected
+        self.stats.rejected += rejected
+
+    def _write_until_accepted(self, lines: list[str]) -> bool:
+        delay = 0.2
+        while True:
+            try:
+                self.writer.write(lines)
+                return True
+            except WriteError as exc:
+                if not exc.retryable:
+                    # InfluxDB 1.x writes the good points of a batch and reports the rest as a
+                    # partial write; record it so the loss is visible, and move on.
+                    log.error("ingest: InfluxDB refused points: %s", exc)
+                    self.stats.reject_reasons["influxdb_refused"] = (
+                        self.stats.reject_reasons.get("influxdb_refused", 0) + 1
+                    )
+                    return True
+                self.stats.write_retries += 1
+                log.warning("ingest: write failed, retrying in %.1f s: %s", delay, exc)
+                if self._stop.wait(delay * (0.5 + random.random())):
+                    return False
+                delay = min(delay * 2, 10.0)

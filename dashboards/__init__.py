@@ -1,0 +1,1 @@
+"""Grafana dashboards built from the deployment config (the display-wall issue fills this in)."""

@@ -1,0 +1,1 @@
+"""Device codecs (bytes ⇄ readings) and device simulators, one folder per device family."""

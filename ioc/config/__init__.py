@@ -1,0 +1,20 @@
+"""Config loading: YAML → pydantic models, with every problem reported at once, each with its line."""
+
+from ioc.config.errors import ConfigError, ConfigProblem, format_problems
+from ioc.config.loader import load_city, parse_city
+from ioc.config.models import CityConfig, CityInfo, Device, Gateway, InfluxTarget, MqttUplink, Site
+
+__all__ = [
+    "CityConfig",
+    "CityInfo",
+    "ConfigError",
+    "ConfigProblem",
+    "Device",
+    "Gateway",
+    "InfluxTarget",
+    "MqttUplink",
+    "Site",
+    "format_problems",
+    "load_city",
+    "parse_city",
+]

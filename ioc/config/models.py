@@ -1,0 +1,95 @@
+"""The shape of a city deployment file (configs/cities/*.yaml)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic_core import PydanticCustomError
+
+from ioc.topics import ID_PATTERN
+
+
+def _check_id(value: str) -> str:
+    if not ID_PATTERN.match(value):
+        # Ids become MQTT topic levels and InfluxDB tag values, hence the narrow alphabet.
+        raise PydanticCustomError(
+            "id_pattern",
+            "ids use lowercase letters, digits, '-' and '_' (at most 64, starting with a letter or digit)",
+        )
+    return value
+
+
+Id = Annotated[str, AfterValidator(_check_id)]
+SiteKind = Literal["air", "water", "traffic", "weigh", "camera", "mixed"]
+
+
+class _Strict(BaseModel):
+    # Unknown keys are errors: a typo must never silently fall back to a default.
+    model_config = ConfigDict(extra="forbid")
+
+
+class CityInfo(_Strict):
+    id: Id
+    name: str
+    province: str
+    timezone: str = "Asia/Ho_Chi_Minh"
+
+
+class Site(_Strict):
+    id: Id
+    name: str
+    kind: SiteKind
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+
+
+class Device(_Strict):
+    id: Id
+    family: str
+    site: str | None = None  # None: the gateway's site
+    port: str | None = None  # serial port path, or host:port for devices on the LAN
+    baudrate: int | None = Field(default=None, gt=0)  # None: the family's default
+    poll_interval_s: float = Field(default=1.0, gt=0)
+    options: dict[str, Any] = Field(default_factory=dict)
+
+
+class Gateway(_Strict):
+    id: Id
+    site: str
+    devices: list[Device] = Field(default_factory=list)
+
+
+class MqttUplink(_Strict):
+    host: str = "127.0.0.1"
+    port: int = Field(default=1883, ge=1, le=65535)
+    batch_max_readings: int = Field(default=500, ge=1, le=10000)
+    batch_interval_s: float = Field(default=1.0, gt=0, le=60)
+
+
+class InfluxTarget(_Strict):
+    url: str = "http://127.0.0.1:8086"
+    database: str = "ioc"
+
+
+class CityConfig(_Strict):
+    city: CityInfo
+    sites: list[Site]
+    gateways: list[Gateway]
+    mqtt: MqttUplink = Field(default_factory=MqttUplink)
+    influxdb: InfluxTarget = Field(default_factory=InfluxTarget)
+
+    def site(self, id: str) -> Site:
+        for site in self.sites:
+            if site.id == id:
+                return site
+        raise KeyError(f"no site {id!r} in city {self.city.id!r}")
+
+    def devices(self) -> Iterator[tuple[Gateway, Device]]:
+        for gateway in self.gateways:
+            for device in gateway.devices:
+                yield gateway, device
+
+    def device_site(self, gateway: Gateway, device: Device) -> str:
+        return device.site or gateway.site

@@ -1,0 +1,172 @@
+"""`make demo`: a simulated pilot city end to end on the real broker and database.
+
+Simulators play every device of the city on pseudo-terminals; each gateway's agent and the ingest
+worker run as their own processes (`ioc edge run`, `ioc cloud ingest`), exactly as deployed.
+"""
+
+from __future__ import annotations
+
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich.console import Console, Group
+from rich.live import Live
+from rich.table import Table
+
+from firmware_bridge import registry
+from firmware_bridge.registry import Simulator
+from ioc.config import CityConfig
+from ioc.services import InfluxDB, Mosquitto
+
+DATABASE = "ioc"
+
+
+@dataclass
+class DeviceRow:
+    measurement: str
+    points: int
+    last_ns: int
+
+
+def device_counts(influx: InfluxDB) -> dict[str, DeviceRow]:
+    """Points stored per device. Every point carries the ``quality`` field, so counting it counts
+    points of any measurement."""
+    counts: dict[str, DeviceRow] = {}
+    for row in influx.rows('SELECT count("quality") FROM /.*/ GROUP BY "device"', DATABASE):
+        counts[row["device"]] = DeviceRow(row["_measurement"], row["count"], 0)
+    for row in influx.rows('SELECT last("quality") FROM /.*/ GROUP BY "device"', DATABASE):
+        if row["device"] in counts:
+            counts[row["device"]].last_ns = row["time"]
+    return counts
+
+
+def _spawn(args: list[str], log_path: Path) -> subprocess.Popen[bytes]:
+    with log_path.open("wb") as log:
+        return subprocess.Popen([sys.executable, "-m", "ioc", *args], stdout=log, stderr=subprocess.STDOUT)
+
+
+def _what_runs_where(
+    broker: Mosquitto,
+    influx: InfluxDB,
+    sims: dict[str, Simulator],
+    procs: dict[str, subprocess.Popen[bytes]],
+    logs: Path,
+) -> Table:
+    table = Table(title="What runs where", title_justify="left")
+    for column in ("part", "name", "where"):
+        table.add_column(column)
+    table.add_row("broker", "mosquitto", f"mqtt://{broker.host}:{broker.port}  data {broker.data_dir}")
+    table.add_row("database", "influxdb", f"{influx.url}  db '{DATABASE}'  data {influx.data_dir}")
+    for device, sim in sims.items():
+        table.add_row("simulator", device, sim.port)
+    for name, proc in procs.items():
+        table.add_row("process", name, f"pid {proc.pid}  log {logs / (name + '.log')}")
+    return table
+
+
+def _live_table(
+    city: CityConfig, counts: dict[str, DeviceRow], previous: dict[str, int], dt: float, started: float
+) -> Table:
+    table = Table(
+        title=f"{city.city.name}: points in InfluxDB  ({time.monotonic() - started:.0f} s, Ctrl-C stops)",
+        title_justify="left",
+    )
+    for column in ("gateway", "device", "measurement", "points", "per s", "last age"):
+        table.add_column(column, justify="right" if column in ("points", "per s", "last age") else "left")
+    now = time.time_ns()
+    per_measurement: dict[str, int] = {}
+    for gateway, device in city.devices():
+        row = counts.get(device.id)
+        if row is None:
+            table.add_row(gateway.id, device.id, "-", "0", "-", "[yellow]waiting[/]")
+            continue
+        per_measurement[row.measurement] = per_measurement.get(row.measurement, 0) + row.points
+        rate = (row.points - previous.get(device.id, row.points)) / dt if dt > 0 else 0.0
+        age = (now - row.last_ns) / 1e9
+        table.add_row(
+            gateway.id,
+            device.id,
+            row.measurement,
+            str(row.points),
+            f"{rate:.1f}",
+            f"[{'green' if age < 5 else 'red'}]{age:.1f} s[/]",
+        )
+    for measurement, points in sorted(per_measurement.items()):
+        table.add_row("[bold]all[/]", "", f"[bold]{measurement}[/]", f"[bold]{points}[/]", "", "")
+    return table
+
+
+def run_demo(city: CityConfig, city_path: Path, data: Path, duration: float | None, console: Console) -> bool:
+    """Run until Ctrl-C or ``duration``; True when every simulated device's points reached InfluxDB."""
+    for sub in ("services", "logs"):
+        shutil.rmtree(data / sub, ignore_errors=True)
+    logs = data / "logs"
+    logs.mkdir(parents=True)
+    stop = threading.Event()
+    previous_handler = signal.signal(signal.SIGINT, lambda *_: stop.set())
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    sims: dict[str, Simulator] = {}
+    procs: dict[str, subprocess.Popen[bytes]] = {}
+    counts: dict[str, DeviceRow] = {}
+    with (
+        Mosquitto(data / "services" / "mosquitto") as broker,
+        InfluxDB(data / "services" / "influxdb") as influx,
+    ):
+        try:
+            influx.create_database(DATABASE)
+            broker_arg = f"{broker.host}:{broker.port}"
+            for seed, (_gateway, device) in enumerate(city.devices()):
+                sims[device.id] = registry.get(device.family).new_simulator(interval_s=1.0, seed=seed)
+                sims[device.id].start()
+            procs["ingest-1"] = _spawn(
+                ["cloud", "ingest", "--broker", broker_arg, "--influxdb", influx.url, "--database", DATABASE],
+                logs / "ingest-1.log",
+            )
+            for gateway in city.gateways:
+                ports = [arg for d in gateway.devices for arg in ("--port", f"{d.id}={sims[d.id].port}")]
+                procs[gateway.id] = _spawn(
+                    ["edge", "run", str(city_path), "--gateway", gateway.id, "--broker", broker_arg, *ports],
+                    logs / f"{gateway.id}.log",
+                )
+            console.print(_what_runs_where(broker, influx, sims, procs, logs))
+            started = last = time.monotonic()
+            previous: dict[str, int] = {}
+            with Live(console=console, refresh_per_second=1, transient=False) as live:
+                while not stop.wait(2.0):
+                    now = time.monotonic()
+                    counts = device_counts(influx)
+                    dead = [
+                        f"{n} exited ({p.returncode}), see {logs / (n + '.log')}"
+                        for n, p in procs.items()
+                        if p.poll() is not None
+                    ]
+                    live.update(Group(_live_table(city, counts, previous, now - last, started), *dead))
+                    previous, last = {d: r.points for d, r in counts.items()}, now
+                    if duration is not None and now - started >= duration:
+                        break
+        finally:
+            for proc in procs.values():
+                proc.send_signal(signal.SIGTERM)
+            for proc in procs.values():
+                try:
+                    proc.wait(15)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+            for sim in sims.values():
+                sim.stop()
+            signal.signal(signal.SIGINT, previous_handler)
+    console.print()
+    missing = [device.id for _g, device in city.devices() if device.id not in counts]
+    if missing:
+        console.print(f"[red]No points arrived from: {', '.join(missing)}[/] (logs in {logs})")
+    else:
+        console.print(
+            f"[green]Points arrived from all {len(sims)} simulated devices.[/] Data kept in {data}."
+        )
+    return not missing

@@ -8,11 +8,33 @@ from __future__ import annotations
 
 import collections
 import difflib
+import threading
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, Protocol, runtime_checkable
 
-from ioc.reading import FieldValue
+from pydantic import BaseModel
+
+from ioc.reading import FieldValue, Quality
+
+
+Transport = Literal["serial", "modbus", "snmp", "files", "mqtt"]
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    """What a family makes of the device's output, before the edge turns it into a Reading.
+
+    The edge adds the identity tags (city, site, gateway, device) and, when ``time_ns`` is None,
+    the time it read the sample. A station file or a datalogger carries its own time and status.
+    """
+
+    fields: dict[str, FieldValue]
+    measurement: str | None = None  # None: the family's measurement
+    tags: dict[str, str] = field(default_factory=dict)  # per-measurement tags (signal_group, lane, …)
+    time_ns: int | None = None
+    quality: Quality = "good"
 
 
 @dataclass(frozen=True)
@@ -27,7 +49,7 @@ class SerialSettings:
 
 @runtime_checkable
 class FrameDecoder(Protocol):
-    """Turns a device's byte stream into field dicts for the family's measurement.
+    """Turns a device's byte stream into samples.
 
     ``feed`` accepts any chunking of the stream (a frame may arrive over several calls) and never
     raises on any input: a field gateway must survive line noise, half-plugged connectors and the
@@ -37,12 +59,12 @@ class FrameDecoder(Protocol):
     dropped: collections.Counter[str]
     decoded: int
 
-    def feed(self, data: bytes) -> list[dict[str, FieldValue]]: ...
+    def feed(self, data: bytes) -> list[Sample]: ...
 
 
 @runtime_checkable
 class Simulator(Protocol):
-    """Plays a device's firmware on a port a client opens with pyserial."""
+    """Plays a device's firmware where a client reaches it: a pty path, host:port, a folder."""
 
     port: str
     emitted: list[tuple[int, dict[str, FieldValue]]]
@@ -53,15 +75,48 @@ class Simulator(Protocol):
 
 
 @dataclass(frozen=True)
+class DeviceContext:
+    """What the edge tells a family about one configured device."""
+
+    device_id: str
+    port: str | None  # a pyserial URL (path, socket://, rfc2217://), host:port, or a folder
+    baudrate: int | None
+    poll_interval_s: float
+    options: Any  # an instance of the family's ``options`` model, or the raw dict when it has none
+    state_dir: Path  # the family's files that must survive restarts (ledgers, hash chains)
+
+
+class Source(Protocol):
+    """A device that is polled or watched rather than streamed over a serial line."""
+
+    def run(self, emit: Callable[[Sample], None], stop: threading.Event) -> None:
+        """Read the device until ``stop`` is set. Raise on an I/O failure: the edge logs it and
+        calls ``run`` again after a capped, jittered backoff."""
+        ...
+
+
+class Processor(Protocol):
+    """Stateful work on one device's samples (a vehicle weighing from live scale weights)."""
+
+    def __call__(self, sample: Sample) -> list[Sample]: ...
+
+
+@dataclass(frozen=True)
 class DeviceFamily:
     name: str
     measurement: str
     description: str
-    serial: SerialSettings
-    new_decoder: Callable[[], FrameDecoder]
-    # Keyword arguments: interval_s: float = 1.0, seed: int | None = None, device_id: int | None = None,
-    # noise: float = 0.0, plus family-specific ones documented in the family's README.
+    # Keyword arguments: interval_s: float = 1.0, seed: int | None = None, noise: float = 0.0, plus
+    # family-specific ones documented in the family's README.
     new_simulator: Callable[..., Simulator]
+    transport: Transport = "serial"
+    serial: SerialSettings | None = None  # for serial transports: the device's default line settings
+    # A serial stream family sets new_decoder (also what `ioc decode` and `ioc probe` use); every
+    # other family sets new_source.
+    new_decoder: Callable[[], FrameDecoder] | None = None
+    new_source: Callable[[DeviceContext], Source] | None = None
+    new_processor: Callable[[DeviceContext], Processor] | None = None
+    options: type[BaseModel] | None = None  # validates the device's ``options:`` in a city config
 
 
 class UnknownFamilyError(KeyError):
@@ -75,6 +130,8 @@ _FAMILIES: dict[str, DeviceFamily] = {}
 
 def register(family: DeviceFamily) -> DeviceFamily:
     """Add ``family``; two families with one name would make configs ambiguous, so that is an error."""
+    if (family.new_decoder is None) == (family.new_source is None):
+        raise ValueError(f"device family {family.name!r} must set exactly one of new_decoder, new_source")
     if family.name in _FAMILIES:
         raise ValueError(f"device family {family.name!r} is already registered")
     _FAMILIES[family.name] = family

@@ -36,6 +36,11 @@ HAND_FRAME = bytes.fromhex("AA C0 7B 00 C8 01 A1 60 45 AB")
 DATASHEET_REPLY = bytes.fromhex("AA C5 02 01 01 00 A1 60 05 AB")
 
 
+def decode(decoder: Sds011Decoder, data: bytes) -> list[dict[str, Any]]:
+    """The fields of every sample the decoder makes of ``data``."""
+    return [sample.fields for sample in decoder.feed(data)]
+
+
 def fields_of(sim: Sds011Simulator, n: int | None = None) -> list[dict[str, FieldValue]]:
     return [fields for _, fields in sim.emitted[:n]]
 
@@ -44,7 +49,7 @@ def read_decoded(port: serial.Serial, decoder: Sds011Decoder, n: int, within_s: 
     out: list[dict[str, FieldValue]] = []
     deadline = time.monotonic() + within_s
     while len(out) < n and time.monotonic() < deadline:
-        out += decoder.feed(port.read(port.in_waiting or 1))
+        out += decode(decoder, port.read(port.in_waiting or 1))
     return out
 
 
@@ -67,7 +72,7 @@ def make_sim() -> Iterator[Any]:
 
 def test_known_frames_decode() -> None:
     decoder = Sds011Decoder()
-    assert decoder.feed(DATASHEET_FRAME + HAND_FRAME) == [
+    assert decode(decoder, DATASHEET_FRAME + HAND_FRAME) == [
         {"pm25": 123.6, "pm10": 261.8},
         {"pm25": 12.3, "pm10": 45.6},
     ]
@@ -91,7 +96,7 @@ def test_encode_rounds_and_clamps() -> None:
         + encode_data_frame(-5, 1e9, 1)
         + encode_data_frame(0, float("inf"), 1)
     )
-    assert decoder.feed(frames) == [
+    assert decode(decoder, frames) == [
         {"pm25": 12.3, "pm10": 12.4},
         {"pm25": 0.0, "pm10": 6553.5},
         {"pm25": 0.0, "pm10": 6553.5},
@@ -104,13 +109,13 @@ def test_encode_rounds_and_clamps() -> None:
 
 def test_split_at_every_offset() -> None:
     stream = DATASHEET_FRAME + b"\x00\x13" + HAND_FRAME + DATASHEET_FRAME
-    expected = Sds011Decoder().feed(stream)
+    expected = decode(Sds011Decoder(), stream)
     assert len(expected) == 3
     for cut in range(len(stream) + 1):
         decoder = Sds011Decoder()
-        assert decoder.feed(stream[:cut]) + decoder.feed(stream[cut:]) == expected, cut
+        assert decode(decoder, stream[:cut]) + decode(decoder, stream[cut:]) == expected, cut
     decoder = Sds011Decoder()
-    assert [f for b in stream for f in decoder.feed(bytes([b]))] == expected
+    assert [f for b in stream for f in decode(decoder, bytes([b]))] == expected
 
 
 def test_dropped_counts_what_and_why() -> None:
@@ -129,14 +134,14 @@ def test_dropped_counts_what_and_why() -> None:
         + DATASHEET_FRAME[:7]  # a partial frame is kept, not dropped
     )
     decoder = Sds011Decoder()
-    assert decoder.feed(stream) == [{"pm25": 12.3, "pm10": 45.6}, {"pm25": 123.6, "pm10": 261.8}]
+    assert decode(decoder, stream) == [{"pm25": 12.3, "pm10": 45.6}, {"pm25": 123.6, "pm10": 261.8}]
     assert decoder.dropped == {
         "noise_bytes": 3 + 2 + 9 + 9,
         "bad_checksum": 1,
         "bad_tail": 1,
         "command_reply": 1,
     }
-    assert decoder.feed(DATASHEET_FRAME[7:]) == [{"pm25": 123.6, "pm10": 261.8}]
+    assert decode(decoder, DATASHEET_FRAME[7:]) == [{"pm25": 123.6, "pm10": 261.8}]
     assert decoder.decoded == 3
 
 
@@ -144,7 +149,7 @@ def test_frame_inside_rejected_candidate_is_found() -> None:
     # A truncated frame whose 10-byte window swallows the start of the real one.
     for cut in range(1, FRAME_LEN):
         decoder = Sds011Decoder()
-        assert decoder.feed(HAND_FRAME[:cut] + DATASHEET_FRAME) == [{"pm25": 123.6, "pm10": 261.8}], cut
+        assert decode(decoder, HAND_FRAME[:cut] + DATASHEET_FRAME) == [{"pm25": 123.6, "pm10": 261.8}], cut
 
 
 raw_frames = st.tuples(st.integers(0, 0xFFFF), st.integers(0, 0xFFFF), st.integers(0, 0xFFFF))
@@ -165,7 +170,7 @@ def test_frames_among_noise_all_decoded_in_order(
     stream = b"".join(noise + encode_data_frame(p25 / 10, p10 / 10, dev) for noise, (p25, p10, dev) in items)
     stream += trailing
     decoder = Sds011Decoder()
-    out = [f for chunk in chunked(data, stream) for f in decoder.feed(chunk)]
+    out = [f for chunk in chunked(data, stream) for f in decode(decoder, chunk)]
     assert out == [{"pm25": p25 / 10, "pm10": p10 / 10} for _, (p25, p10, _) in items]
     assert decoder.decoded == len(items)
     assert decoder.dropped["noise_bytes"] == len(stream) - FRAME_LEN * len(items)
@@ -175,11 +180,11 @@ def test_frames_among_noise_all_decoded_in_order(
 @given(st.binary(max_size=400), st.data())
 def test_arbitrary_bytes_never_raise_and_chunking_does_not_matter(stream: bytes, data: st.DataObject) -> None:
     whole = Sds011Decoder()
-    expected = whole.feed(stream)
+    expected = decode(whole, stream)
     decoder = Sds011Decoder()
     out = []
     for chunk in chunked(data, stream):
-        out += decoder.feed(chunk)
+        out += decode(decoder, chunk)
         assert len(decoder._buf) < FRAME_LEN  # bounded: at most one partial frame is kept
     assert out == expected
     assert decoder.dropped == whole.dropped
@@ -197,7 +202,7 @@ def test_simulator_noise_never_forms_a_frame(values: list[tuple[int, int]]) -> N
             for p25, p10 in values:
                 frame = encode_data_frame(p25 / 10, p10 / 10, device_id)
                 stream += sim.noise_bytes(frame) + frame
-            assert Sds011Decoder().feed(stream) == [{"pm25": a / 10, "pm10": b / 10} for a, b in values]
+            assert decode(Sds011Decoder(), stream) == [{"pm25": a / 10, "pm10": b / 10} for a, b in values]
     finally:
         sim.stop()
 
@@ -246,7 +251,7 @@ def test_host_commands_query_mode_and_replies(make_sim: Any) -> None:
         port.write(encode_command(2, b"\x01\x01"))  # switch to query mode
         deadline = time.monotonic() + 5
         while not decoder.dropped["command_reply"] and time.monotonic() < deadline:
-            decoder.feed(port.read(port.in_waiting or 1))
+            decode(decoder, port.read(port.in_waiting or 1))
         assert decoder.dropped["command_reply"] == 1
         quiet_from = len(sim.emitted)
         time.sleep(0.3)
@@ -258,7 +263,7 @@ def test_host_commands_query_mode_and_replies(make_sim: Any) -> None:
         assert port.read(10) == encode_reply(7, bytes([18, 11, 16]), 0xA160)
 
         port.write(encode_command(4))  # query data
-        assert decoder.feed(port.read(10)) == fields_of(sim)[-1:]
+        assert decode(decoder, port.read(10)) == fields_of(sim)[-1:]
         assert len(sim.emitted) == quiet_from + 1
 
 
@@ -279,7 +284,7 @@ def test_nobody_reading_overflows_without_hanging(make_sim: Any) -> None:
         deadline = time.monotonic() + 10
         while len(out) < accepted and time.monotonic() < deadline:
             try:
-                out += decoder.feed(os.read(reader, 65536))
+                out += decode(decoder, os.read(reader, 65536))
             except BlockingIOError:
                 time.sleep(0.01)
         assert out[:accepted] == fields_of(sim, accepted)

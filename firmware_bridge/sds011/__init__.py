@@ -12,6 +12,7 @@ FAMILY = register(
         serial=SerialSettings(baudrate=9600, bytesize=8, parity="N", stopbits=1),
         new_decoder=Sds011Decoder,
         new_simulator=Sds011Simulator,
+        transport="serial",
     )
 )
 

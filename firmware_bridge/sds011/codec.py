@@ -11,7 +11,7 @@ from __future__ import annotations
 import collections
 import math
 
-from ioc.reading import FieldValue
+from firmware_bridge.registry import Sample
 
 HEADER = 0xAA
 DATA = 0xC0
@@ -61,7 +61,7 @@ def encode_command(command: int, data: bytes = b"", device_id: int = 0xFFFF) -> 
 
 
 class Sds011Decoder:
-    """Decodes the SDS011 stream into ``{"pm25": float, "pm10": float}`` for ``air_quality``.
+    """Decodes the SDS011 stream into samples ``{"pm25": float, "pm10": float}`` for ``air_quality``.
 
     Resynchronisation: the decoder scans for ``AA C0``/``AA C5``, and when a 10-byte candidate has a
     bad tail or checksum it rejects only the header byte and rescans from the next byte, because a
@@ -81,10 +81,10 @@ class Sds011Decoder:
         self.device_id: int | None = None
         self._buf = bytearray()
 
-    def feed(self, data: bytes) -> list[dict[str, FieldValue]]:
+    def feed(self, data: bytes) -> list[Sample]:
         buf = self._buf
         buf += data
-        out: list[dict[str, FieldValue]] = []
+        out: list[Sample] = []
         i, n = 0, len(buf)
         while i < n:
             start = buf.find(HEADER, i)
@@ -118,7 +118,9 @@ class Sds011Decoder:
                 continue
             self.decoded += 1
             self.device_id = frame[6] << 8 | frame[7]
-            out.append({"pm25": (frame[3] << 8 | frame[2]) / 10, "pm10": (frame[5] << 8 | frame[4]) / 10})
+            out.append(
+                Sample({"pm25": (frame[3] << 8 | frame[2]) / 10, "pm10": (frame[5] << 8 | frame[4]) / 10})
+            )
         del buf[:i]
         return out
 

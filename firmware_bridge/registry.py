@@ -18,7 +18,6 @@ from pydantic import BaseModel
 
 from ioc.reading import FieldValue, Quality
 
-
 Transport = Literal["serial", "modbus", "snmp", "files", "mqtt"]
 
 

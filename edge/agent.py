@@ -1,14 +1,16 @@
-"""The gateway agent: one reader per device, readings batched onto the uplink."""
+"""The gateway agent: one runner per device, readings batched onto the uplink."""
 
 from __future__ import annotations
 
 import logging
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 
-from edge.device_reader import SerialDeviceReader
+from edge.devices import DeviceRunner
 from edge.uplink import MqttUplink
 from firmware_bridge import registry
+from firmware_bridge.registry import DeviceContext
 from ioc.config import CityConfig
 from ioc.reading import Reading
 
@@ -21,6 +23,7 @@ class AgentOptions:
     broker_port: int
     batch_max_readings: int = 500
     batch_interval_s: float = 1.0
+    state_dir: Path = Path("var/edge")  # device state that must survive restarts (ledgers, chains)
 
 
 class EdgeAgent:
@@ -45,20 +48,30 @@ class EdgeAgent:
         self._stop = threading.Event()
         self._flusher = threading.Thread(target=self._flush_loop, name="uplink-batcher", daemon=True)
         overrides = port_overrides or {}
-        self.readers: list[SerialDeviceReader] = []
+        self.devices: list[DeviceRunner] = []
         for device in gateway.devices:
-            port = overrides.get(device.id, device.port)
-            if port is None:
-                raise ValueError(f"device {device.id!r} has no port")
+            family = registry.get(device.family)
+            # The config loader has validated the options; this turns them into the family's model.
+            options_value = (
+                family.options.model_validate(device.options) if family.options else device.options
+            )
+            state_dir = options.state_dir / gateway.id / device.id
+            state_dir.mkdir(parents=True, exist_ok=True)
+            ctx = DeviceContext(
+                device.id,
+                overrides.get(device.id, device.port),
+                device.baudrate,
+                device.poll_interval_s,
+                options_value,
+                state_dir,
+            )
             tags = {
                 "city": config.city.id,
                 "site": device.site or gateway.site,
                 "gateway": gateway.id,
                 "device": device.id,
             }
-            self.readers.append(
-                SerialDeviceReader(registry.get(device.family), port, tags, self._accept, device.baudrate)
-            )
+            self.devices.append(DeviceRunner(family, ctx, tags, self._accept))
 
     def _accept(self, reading: Reading) -> None:
         with self._lock:
@@ -79,14 +92,14 @@ class EdgeAgent:
 
     def start(self) -> EdgeAgent:
         self.uplink.start()
-        for reader in self.readers:
-            reader.start()
+        for device in self.devices:
+            device.start()
         self._flusher.start()
         return self
 
     def stop(self) -> None:
-        for reader in self.readers:
-            reader.stop()
+        for device in self.devices:
+            device.stop()
         self._stop.set()
         self._flusher.join(timeout=5)
         self.flush()

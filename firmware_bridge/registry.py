@@ -16,6 +16,7 @@ from typing import Any, Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel
 
+from ioc.config import FamilySpec
 from ioc.reading import FieldValue, Quality
 
 Transport = Literal["serial", "modbus", "snmp", "files", "mqtt"]
@@ -160,3 +161,10 @@ def names() -> list[str]:
     """Names of all registered families, sorted."""
     _load_families()
     return sorted(_FAMILIES)
+
+
+def config_specs() -> dict[str, FamilySpec]:
+    """What the config checks need of every family: its options model, and whether devices of
+    several families may share one port (Modbus RTU on RS-485)."""
+    _load_families()
+    return {name: FamilySpec(f.options, f.transport == "modbus") for name, f in sorted(_FAMILIES.items())}

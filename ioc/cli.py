@@ -54,7 +54,7 @@ def _load_city(path: Path):  # -> CityConfig, imported lazily to keep `ioc --hel
     from ioc.config import ConfigError, load_city
 
     try:
-        return load_city(path, families=registry.names())
+        return load_city(path, families=registry.config_specs())
     except ConfigError as exc:
         err_console.print(f"[bold red]{exc}[/]", highlight=False)
         raise typer.Exit(2) from None
@@ -87,6 +87,9 @@ def edge_run(
         str | None, typer.Option(help="HOST:PORT, overriding the config's mqtt section.")
     ] = None,
     port: Annotated[list[str], typer.Option(help="DEVICE=PATH: read DEVICE from PATH instead.")] = [],  # noqa: B006
+    state_dir: Annotated[Path, typer.Option(help="Device state that must survive restarts.")] = Path(
+        "var/edge"
+    ),
     verbose: bool = False,
 ) -> None:
     """Run the gateway agent until SIGINT/SIGTERM."""
@@ -96,10 +99,12 @@ def edge_run(
     city = _load_city(config)
     host, mqtt_port = _host_port(broker) if broker else (city.mqtt.host, city.mqtt.port)
     overrides = dict(item.split("=", 1) for item in port)
-    options = AgentOptions(host, mqtt_port, city.mqtt.batch_max_readings, city.mqtt.batch_interval_s)
+    options = AgentOptions(
+        host, mqtt_port, city.mqtt.batch_max_readings, city.mqtt.batch_interval_s, state_dir
+    )
     agent = EdgeAgent(city, gateway, options, overrides).start()
     logging.getLogger("edge").info(
-        "gateway %s: %d devices, uplink %s:%d", gateway, len(agent.readers), host, mqtt_port
+        "gateway %s: %d devices, uplink %s:%d", gateway, len(agent.devices), host, mqtt_port
     )
     _wait_for_signal()
     agent.stop()

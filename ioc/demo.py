@@ -104,7 +104,7 @@ def _live_table(
 
 def run_demo(city: CityConfig, city_path: Path, data: Path, duration: float | None, console: Console) -> bool:
     """Run until Ctrl-C or ``duration``; True when every simulated device's points reached InfluxDB."""
-    for sub in ("services", "logs"):
+    for sub in ("services", "logs", "edge"):
         shutil.rmtree(data / sub, ignore_errors=True)
     logs = data / "logs"
     logs.mkdir(parents=True)
@@ -131,7 +131,18 @@ def run_demo(city: CityConfig, city_path: Path, data: Path, duration: float | No
             for gateway in city.gateways:
                 ports = [arg for d in gateway.devices for arg in ("--port", f"{d.id}={sims[d.id].port}")]
                 procs[gateway.id] = _spawn(
-                    ["edge", "run", str(city_path), "--gateway", gateway.id, "--broker", broker_arg, *ports],
+                    [
+                        "edge",
+                        "run",
+                        str(city_path),
+                        "--gateway",
+                        gateway.id,
+                        "--broker",
+                        broker_arg,
+                        "--state-dir",
+                        str(data / "edge"),
+                        *ports,
+                    ],
                     logs / f"{gateway.id}.log",
                 )
             console.print(_what_runs_where(broker, influx, sims, procs, logs))

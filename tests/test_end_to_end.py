@@ -68,7 +68,7 @@ def test_sds011_reading_reaches_influxdb_with_values_tags_and_time(
             lambda: (
                 worker.connected.is_set()
                 and agent.uplink.connected.is_set()
-                and agent.readers[0].status.port_open
+                and agent.devices[0].status.connected
             ),
             15,
             "MQTT connections and the open port",
@@ -99,7 +99,7 @@ def test_sds011_reading_reaches_influxdb_with_values_tags_and_time(
         # Timestamped at the edge when read: after the frame was written, and promptly.
         assert sent_ns <= point["time"] < sent_ns + 2_000_000_000
     assert worker.stats.rejected == 0
-    assert agent.readers[0].status.produced == len(emitted)
+    assert agent.devices[0].status.produced == len(emitted)
 
 
 def test_config_check_names_file_line_key_and_suggestion(tmp_path: Path) -> None:

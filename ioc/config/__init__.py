@@ -1,7 +1,7 @@
 """Config loading: YAML → pydantic models, with every problem reported at once, each with its line."""
 
 from ioc.config.errors import ConfigError, ConfigProblem, format_problems
-from ioc.config.loader import load_city, parse_city
+from ioc.config.loader import FamilySpec, load_city, parse_city
 from ioc.config.models import CityConfig, CityInfo, Device, Gateway, InfluxTarget, MqttUplink, Site
 
 __all__ = [
@@ -10,6 +10,7 @@ __all__ = [
     "ConfigError",
     "ConfigProblem",
     "Device",
+    "FamilySpec",
     "Gateway",
     "InfluxTarget",
     "MqttUplink",

@@ -7,7 +7,7 @@ report, when another part of the file failed validation.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Mapping
 from typing import Any
 
 from ioc.config.errors import ProblemLog, suggest
@@ -60,7 +60,7 @@ def _shared_ports(
         known = [
             f for f in (family, other_family) if isinstance(f, str) and (families is None or f in families)
         ]
-        if len(known) == 2 and family != other_family:
+        if len(known) == 2 and family != other_family and not _both_share_bus(families, family, other_family):
             log.add(
                 (*path, "port"),
                 f"port '{port}' is already used by device '{other.get('id')}' of family "
@@ -72,6 +72,13 @@ def _shared_ports(
                 f"baud conflict on shared bus '{port}': device '{other.get('id')}' runs it at "
                 f"{other_baud} baud, this one at {baud}",
             )
+
+
+def _both_share_bus(families: Collection[str] | None, *names: Any) -> bool:
+    # Specs come as a mapping name → FamilySpec; a plain list of names knows of no bus families.
+    if not isinstance(families, Mapping):
+        return False
+    return all(getattr(families.get(name), "shares_bus", False) for name in names)
 
 
 def cross_check(data: dict[str, Any], log: ProblemLog, families: Collection[str] | None) -> None:

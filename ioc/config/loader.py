@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 import typing
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +20,21 @@ from ioc.config.yaml_lines import YamlPath, parse_yaml
 _SCALARS = (str, int, float, bool, type(None))
 
 
-def load_city(path: str | os.PathLike[str], families: Collection[str] | None = None) -> CityConfig:
-    """families: the device family names that exist; None skips the family check."""
+@dataclass(frozen=True)
+class FamilySpec:
+    """What the config checks need to know of a device family (firmware_bridge.registry makes these)."""
+
+    options: type[BaseModel] | None = None  # validates a device's ``options:``
+    shares_bus: bool = False  # Modbus RTU: devices of several such families may share one RS-485 port
+
+
+# The device families that exist: their names, or names → FamilySpec for the deeper checks.
+Families = Collection[str] | Mapping[str, FamilySpec]
+
+
+def load_city(path: str | os.PathLike[str], families: Families | None = None) -> CityConfig:
+    """families: the device families that exist (names, or names → FamilySpec, which also checks
+    every device's ``options:``); None skips the family checks."""
     file = os.fspath(path)
     try:
         text = Path(file).read_text(encoding="utf-8")
@@ -29,7 +43,7 @@ def load_city(path: str | os.PathLike[str], families: Collection[str] | None = N
     return parse_city(text, file, families)
 
 
-def parse_city(text: str, file: str = "<string>", families: Collection[str] | None = None) -> CityConfig:
+def parse_city(text: str, file: str = "<string>", families: Families | None = None) -> CityConfig:
     """Like load_city, for YAML that did not come from a file (e.g. pushed through the API)."""
     parsed = parse_yaml(text)
     log = ProblemLog(file, parsed.lines)
@@ -48,16 +62,39 @@ def parse_city(text: str, file: str = "<string>", families: Collection[str] | No
         for error in err.errors():
             _add_validation_error(log, error)
     cross_check(data, log, families)
+    if isinstance(families, Mapping):
+        _check_device_options(data, log, families)
     if log.problems or config is None:
         raise ConfigError(log.sorted())
     return config
 
 
-def _add_validation_error(log: ProblemLog, error: ErrorDetails) -> None:
-    loc: YamlPath = tuple(error["loc"])
+def _check_device_options(data: dict[str, Any], log: ProblemLog, families: Mapping[str, FamilySpec]) -> None:
+    gateways = data.get("gateways")
+    for g, gateway in enumerate(gateways if isinstance(gateways, list) else []):
+        devices = gateway.get("devices") if isinstance(gateway, dict) else None
+        for d, device in enumerate(devices if isinstance(devices, list) else []):
+            spec = families.get(device.get("family")) if isinstance(device, dict) else None
+            model = spec.options if spec else None
+            if model is None:
+                continue
+            try:
+                model.model_validate(device.get("options") or {})
+            except ValidationError as err:
+                prefix: YamlPath = ("gateways", g, "devices", d, "options")
+                for error in err.errors():
+                    _add_validation_error(log, error, model, prefix)
+
+
+def _add_validation_error(
+    log: ProblemLog, error: ErrorDetails, root: type[BaseModel] = CityConfig, prefix: YamlPath = ()
+) -> None:
+    """One pydantic error of ``root`` (validated at ``prefix`` in the file) as a problem."""
+    rel: YamlPath = tuple(error["loc"])
+    loc: YamlPath = (*prefix, *rel)
     kind = error["type"]
     if kind == "extra_forbidden":
-        model = _model_at(CityConfig, loc[:-1])
+        model = _model_at(root, rel[:-1])
         choices = list(model.model_fields) if model else []
         log.add(loc, "unknown key", suggest(loc[-1], choices))
         return
@@ -68,7 +105,7 @@ def _add_validation_error(log: ProblemLog, error: ErrorDetails) -> None:
     value = error.get("input")
     if isinstance(value, _SCALARS):
         message += f" (got {_show(value)})"
-    suggestion = suggest(value, _literal_choices(loc)) if kind == "literal_error" else None
+    suggestion = suggest(value, _literal_choices(root, rel)) if kind == "literal_error" else None
     log.add(loc, message, suggestion)
 
 
@@ -99,8 +136,8 @@ def _model_at(root: type[BaseModel], loc: YamlPath) -> type[BaseModel] | None:
     return model
 
 
-def _literal_choices(loc: YamlPath) -> list[str]:
-    model = _model_at(CityConfig, loc[:-1])
+def _literal_choices(root: type[BaseModel], loc: YamlPath) -> list[str]:
+    model = _model_at(root, loc[:-1])
     field = model.model_fields.get(str(loc[-1])) if model else None
     if field is None or typing.get_origin(field.annotation) is not typing.Literal:
         return []

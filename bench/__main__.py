@@ -7,7 +7,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from bench import ingest_path
+from bench import decode, ingest_path
 from bench.results import report
 
 ROOT = Path("var/bench/services")
@@ -18,6 +18,8 @@ def main() -> None:
     shutil.rmtree(ROOT, ignore_errors=True)
     with console.status("ingest path vs raw InfluxDB writes …"):
         figures = ingest_path.run(ROOT / "ingest")
+    with console.status("decode throughput per serial family …"):
+        figures += decode.run()
     report(figures, console)
 
 

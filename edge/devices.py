@@ -56,13 +56,12 @@ class DeviceRunner:
         delay = 0.5
         while not self._stop.is_set():
             try:
-                if self.family.new_decoder is not None:
-                    self._read_serial()
-                else:
-                    assert self.family.new_source is not None  # registry guarantees one of the two
+                if self.family.new_source is not None:
                     source = self.family.new_source(self.ctx)
                     self.status.connected = True
                     source.run(self.accept, self._stop)
+                else:
+                    self._read_serial()
                 delay = 0.5
             except Exception as exc:  # any failure of one device must leave the agent running
                 self.status.errors += 1

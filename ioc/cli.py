@@ -161,6 +161,68 @@ def sim_run(family: str, interval_s: float = 1.0, noise: float = 0.0) -> None:
 
 
 @app.command()
+def probe(
+    port: Annotated[str, typer.Argument(help="Serial port path or pyserial URL (socket://, rfc2217://).")],
+    timeout: Annotated[float, typer.Option(help="Seconds to listen at each line setting.")] = 2.0,
+    all_settings: Annotated[
+        bool, typer.Option("--all", help="Try every common baud rate and framing.")
+    ] = False,
+) -> None:
+    """Say which device is on PORT: family, line settings and a sample reading."""
+    from firmware_bridge.probe import probe as run_probe
+
+    def show(s) -> None:  # noqa: ANN001
+        err_console.print(
+            f"listening at {s.baudrate} {s.bytesize}{s.parity}{int(s.stopbits)} …", highlight=False
+        )
+
+    try:
+        result = run_probe(port, timeout, all_settings, progress=show)
+    except (OSError, ValueError) as exc:  # pyserial's SerialException is an OSError
+        err_console.print(f"[red]cannot open {port}: {exc}[/]")
+        raise typer.Exit(2) from None
+    if result.hit:
+        console.print(f"[green]Found[/] {result.hit.describe()}")
+        return
+    heard = (
+        f"heard {result.bytes_seen} bytes no family understood (first: {result.first_bytes.hex(' ')})"
+        if result.bytes_seen
+        else "heard nothing"
+    )
+    err_console.print(
+        f"[yellow]No known device answered on {port}[/]: {heard}; tried {len(result.tried)} "
+        "settings. Check wiring (TX/RX, A/B), power, and try --all."
+    )
+    raise typer.Exit(1)
+
+
+@app.command()
+def decode(
+    file: Annotated[Path, typer.Argument(help="Raw capture: the bytes as received from the device.")],
+    protocol: Annotated[str, typer.Option(help="Device family, e.g. sds011, pms5003, xk3190, toledo.")],
+) -> None:
+    """Decode a capture to JSON lines (one reading per line); drops are summarised on stderr."""
+    from firmware_bridge import registry
+    from firmware_bridge.capture import decode_file, to_json_line
+
+    try:
+        samples, dropped = decode_file(protocol, file)
+        measurement = registry.get(protocol).measurement
+        count = 0
+        for sample in samples:
+            print(to_json_line(sample, measurement))
+            count += 1
+    except KeyError as exc:
+        err_console.print(f"[red]{exc}[/]")
+        raise typer.Exit(2) from None
+    except OSError as exc:
+        err_console.print(f"[red]cannot read {file}: {exc}[/]")
+        raise typer.Exit(2) from None
+    drops = ", ".join(f"{reason}={n}" for reason, n in sorted(dropped.items())) or "nothing"
+    err_console.print(f"{count} readings; dropped: {drops}", highlight=False)
+
+
+@app.command()
 def demo(
     city: Annotated[Path, typer.Option(help="City config to simulate.")] = Path(
         "configs/cities/buon-ma-thuot.yaml"

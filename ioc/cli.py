@@ -171,7 +171,7 @@ def probe(
     """Say which device is on PORT: family, line settings and a sample reading."""
     from firmware_bridge.probe import probe as run_probe
 
-    def show(s) -> None:  # noqa: ANN001
+    def show(s) -> None:
         err_console.print(
             f"listening at {s.baudrate} {s.bytesize}{s.parity}{int(s.stopbits)} …", highlight=False
         )

@@ -1,18 +1,18 @@
-"""The gateway agent: one runner per device, readings batched onto the uplink."""
+"""The gateway agent: one runner per device → the durable buffer → the uplink."""
 
 from __future__ import annotations
 
 import logging
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from edge.buffer import DurableBuffer
 from edge.devices import DeviceRunner
+from edge.quota import Quota
 from edge.uplink import MqttUplink
 from firmware_bridge import registry
 from firmware_bridge.registry import DeviceContext
 from ioc.config import CityConfig
-from ioc.reading import Reading
 
 log = logging.getLogger(__name__)
 
@@ -22,8 +22,10 @@ class AgentOptions:
     broker_host: str
     broker_port: int
     batch_max_readings: int = 500
-    batch_interval_s: float = 1.0
-    state_dir: Path = Path("var/edge")  # device state that must survive restarts (ledgers, chains)
+    state_dir: Path = Path("var/edge")  # the buffer and device state (ledgers, chains) live here
+    commit_interval_s: float = 0.25
+    quota_mb: float | None = None  # None: no quota (the disk is the limit)
+    drain_rate: float = 50_000.0  # backlog readings per second after an outage
 
 
 class EdgeAgent:
@@ -40,13 +42,20 @@ class EdgeAgent:
             raise ValueError(f"gateway {gateway_id!r} is not in the config (known: {known})")
         self.gateway = gateway
         self.options = options
-        self.uplink = MqttUplink(
-            config.city.id, gateway.id, options.broker_host, options.broker_port, options.batch_max_readings
+        quota = Quota(int(options.quota_mb * 1e6)) if options.quota_mb else None
+        self.buffer = DurableBuffer(
+            options.state_dir / gateway.id / "buffer.sqlite", options.commit_interval_s, quota
         )
-        self._pending: list[Reading] = []
-        self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._flusher = threading.Thread(target=self._flush_loop, name="uplink-batcher", daemon=True)
+        self.uplink = MqttUplink(
+            config.city.id,
+            gateway.id,
+            options.broker_host,
+            options.broker_port,
+            self.buffer,
+            options.batch_max_readings,
+            options.drain_rate,
+        )
+        self.buffer.on_commit = self.uplink.wake
         overrides = port_overrides or {}
         self.devices: list[DeviceRunner] = []
         for device in gateway.devices:
@@ -71,36 +80,18 @@ class EdgeAgent:
                 "gateway": gateway.id,
                 "device": device.id,
             }
-            self.devices.append(DeviceRunner(family, ctx, tags, self._accept))
-
-    def _accept(self, reading: Reading) -> None:
-        with self._lock:
-            self._pending.append(reading)
-            full = len(self._pending) >= self.options.batch_max_readings
-        if full:
-            self.flush()
-
-    def flush(self) -> None:
-        with self._lock:
-            batch, self._pending = self._pending, []
-        if batch:
-            self.uplink.send(batch)
-
-    def _flush_loop(self) -> None:
-        while not self._stop.wait(self.options.batch_interval_s):
-            self.flush()
+            self.devices.append(DeviceRunner(family, ctx, tags, self.buffer.put))
 
     def start(self) -> EdgeAgent:
+        self.buffer.start()
         self.uplink.start()
         for device in self.devices:
             device.start()
-        self._flusher.start()
         return self
 
     def stop(self) -> None:
         for device in self.devices:
             device.stop()
-        self._stop.set()
-        self._flusher.join(timeout=5)
-        self.flush()
+        self.buffer.commit()
         self.uplink.stop()
+        self.buffer.close()

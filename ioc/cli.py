@@ -100,7 +100,11 @@ def edge_run(
     host, mqtt_port = _host_port(broker) if broker else (city.mqtt.host, city.mqtt.port)
     overrides = dict(item.split("=", 1) for item in port)
     options = AgentOptions(
-        host, mqtt_port, city.mqtt.batch_max_readings, city.mqtt.batch_interval_s, state_dir
+        host,
+        mqtt_port,
+        city.mqtt.batch_max_readings,
+        state_dir=state_dir,
+        commit_interval_s=city.mqtt.commit_interval_s,
     )
     agent = EdgeAgent(city, gateway, options, overrides).start()
     logging.getLogger("edge").info(

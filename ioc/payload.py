@@ -9,7 +9,7 @@ batch well under the broker's message limit.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -22,6 +22,8 @@ MAX_TAGS: Final = 16
 MAX_FIELDS: Final = 64
 MAX_NAME_LENGTH: Final = 64
 MAX_TAG_VALUE_LENGTH: Final = 128
+# Room for the envelope around the readings: version, a 64-character gateway id, a 20-digit seq.
+ENVELOPE_BYTES: Final = 160
 
 
 class PayloadError(ValueError):
@@ -47,36 +49,59 @@ def _reading_to_json(reading: Reading) -> dict[str, Any]:
     }
 
 
-def _dump(obj: Any) -> bytes:
-    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
+def encode_reading(reading: Reading) -> bytes:
+    """One reading as it appears inside a payload; the edge buffer stores exactly these bytes."""
+    return json.dumps(
+        _reading_to_json(reading), separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    ).encode()
 
 
-def encode(gateway: str, seq: int, readings: Iterable[Reading]) -> bytes:
-    """One payload holding all ``readings``; raises PayloadError if it would exceed the bounds."""
-    items = [_reading_to_json(r) for r in readings]
+def decode_reading(data: bytes) -> Reading:
+    """The reverse of encode_reading; raises ValueError with the reason."""
+    try:
+        return _reading_from_json(json.loads(data))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"not JSON: {exc}") from None
+
+
+def encode_items(gateway: str, seq: int, items: Sequence[bytes]) -> bytes:
+    """A payload around readings already encoded with encode_reading (no second JSON pass)."""
     if len(items) > MAX_READINGS_PER_BATCH:
         raise PayloadError(f"{len(items)} readings exceed the batch bound of {MAX_READINGS_PER_BATCH}")
-    data = _dump({"v": VERSION, "gateway": gateway, "seq": seq, "readings": items})
+    head = json.dumps(
+        {"v": VERSION, "gateway": gateway, "seq": seq}, separators=(",", ":"), ensure_ascii=False
+    )
+    data = b"".join((head[:-1].encode(), b',"readings":[', b",".join(items), b"]}"))
     if len(data) > MAX_PAYLOAD_BYTES:
         raise PayloadError(f"payload of {len(data)} bytes exceeds {MAX_PAYLOAD_BYTES}")
     return data
 
 
+def encode(gateway: str, seq: int, readings: Iterable[Reading]) -> bytes:
+    """One payload holding all ``readings``; raises PayloadError if it would exceed the bounds."""
+    return encode_items(gateway, seq, [encode_reading(r) for r in readings])
+
+
+def split_items(items: Sequence[bytes], max_readings: int) -> Iterator[Sequence[bytes]]:
+    """Consecutive runs of encoded readings that each fit in one payload (by count and size)."""
+    limit = min(max_readings, MAX_READINGS_PER_BATCH)
+    start, size = 0, ENVELOPE_BYTES
+    for index, item in enumerate(items):
+        if index > start and (index - start >= limit or size + len(item) + 1 > MAX_PAYLOAD_BYTES):
+            yield items[start:index]
+            start, size = index, ENVELOPE_BYTES
+        size += len(item) + 1
+    if start < len(items):
+        yield items[start:]
+
+
 def split(readings: list[Reading], max_readings: int) -> Iterator[list[Reading]]:
     """Chunks of ``readings`` that each fit in one payload (by count and by encoded size)."""
-    chunk: list[Reading] = []
-    size = 64  # envelope
-    for reading in readings:
-        item = len(_dump(_reading_to_json(reading))) + 1
-        if chunk and (
-            len(chunk) >= min(max_readings, MAX_READINGS_PER_BATCH) or size + item > MAX_PAYLOAD_BYTES - 256
-        ):
-            yield chunk
-            chunk, size = [], 64
-        chunk.append(reading)
-        size += item
-    if chunk:
-        yield chunk
+    items = [encode_reading(r) for r in readings]
+    start = 0
+    for run in split_items(items, max_readings):
+        yield readings[start : start + len(run)]
+        start += len(run)
 
 
 def _check_name(kind: str, value: Any, max_length: int = MAX_NAME_LENGTH) -> str:

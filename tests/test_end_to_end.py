@@ -59,7 +59,7 @@ def test_sds011_reading_reaches_influxdb_with_values_tags_and_time(
         session_expiry_s=0,
     ).start()
     agent = EdgeAgent(
-        city, "gw01", AgentOptions(broker.host, broker.port, batch_interval_s=0.2), {"pm01": sim.port}
+        city, "gw01", AgentOptions(broker.host, broker.port, state_dir=tmp_path / "edge"), {"pm01": sim.port}
     )
     try:
         agent.start()

@@ -64,8 +64,10 @@ class Gateway(_Strict):
 class MqttUplink(_Strict):
     host: str = "127.0.0.1"
     port: int = Field(default=1883, ge=1, le=65535)
-    batch_max_readings: int = Field(default=500, ge=1, le=10000)
-    batch_interval_s: float = Field(default=1.0, gt=0, le=60)
+    batch_max_readings: int = Field(default=500, ge=1, le=5000)
+    # How often the edge buffer commits (fsyncs) a group of readings and sends it: the most a
+    # crash can lose, and the floor of the latency to the wall.
+    commit_interval_s: float = Field(default=0.25, ge=0.01, le=5)
 
 
 class InfluxTarget(_Strict):

@@ -4,7 +4,8 @@ Order of sacrifice, each step counted per device and reason in the ``drops`` tab
 1. routine samples, oldest first, are merged per device, measurement, tags and minute into one
    reading of the minute's means (quality "uncertain") plus a ``downsampled`` reading per numeric
    field with its min, max, mean and count (``downsampled`` in the counters);
-2. then downsampled and routine rows are dropped, oldest first (``quota_routine``);
+2. then routine rows, raw or downsampled, are dropped oldest first (``quota_routine`` counts raw
+   readings, ``quota_downsampled`` summary rows);
 3. only then events, weighings and faults, oldest first (``quota_critical``).
 """
 
@@ -111,19 +112,22 @@ def _downsample_oldest(db: sqlite3.Connection) -> bool:
     return True
 
 
-def _drop_oldest(db: sqlite3.Connection, priorities: tuple[int, ...], reason: str) -> bool:
+DROP_REASONS = {CRITICAL: "quota_critical", ROUTINE: "quota_routine", DOWNSAMPLED: "quota_downsampled"}
+
+
+def _drop_oldest(db: sqlite3.Connection, priorities: tuple[int, ...]) -> bool:
     marks = ",".join("?" * len(priorities))
     rows = db.execute(
-        f"SELECT id, device FROM readings WHERE priority IN ({marks}) ORDER BY id LIMIT ?",
+        f"SELECT id, device, priority FROM readings WHERE priority IN ({marks}) ORDER BY id LIMIT ?",
         (*priorities, CHUNK),
     ).fetchall()
     if not rows:
         return False
     counts: dict[tuple[str, str], int] = defaultdict(int)
-    for _id, device in rows:
-        counts[(device, reason)] += 1
+    for _id, device, priority in rows:
+        counts[(device, DROP_REASONS[priority])] += 1
     db.execute("BEGIN IMMEDIATE")
-    db.executemany("DELETE FROM readings WHERE id = ?", [(row_id,) for row_id, _device in rows])
+    db.executemany("DELETE FROM readings WHERE id = ?", [(row[0],) for row in rows])
     _count(db, counts)
     db.execute("COMMIT")
     return True
@@ -133,8 +137,8 @@ def enforce_quota(db: sqlite3.Connection, quota: Quota) -> None:
     """Bring the buffer under ``quota`` by the steps in this module's docstring."""
     steps = (
         lambda: _downsample_oldest(db),
-        lambda: _drop_oldest(db, (DOWNSAMPLED, ROUTINE), "quota_routine"),
-        lambda: _drop_oldest(db, (CRITICAL,), "quota_critical"),
+        lambda: _drop_oldest(db, (DOWNSAMPLED, ROUTINE)),
+        lambda: _drop_oldest(db, (CRITICAL,)),
     )
     for step in steps:
         while used_bytes(db) > quota.max_bytes:

@@ -120,6 +120,7 @@ def cloud_ingest(
     influxdb: Annotated[str, typer.Option(help="InfluxDB URL (v1 /write API).")] = "http://127.0.0.1:8086",
     database: str = "ioc",
     worker_id: str = "ingest-1",
+    cities: Annotated[str, typer.Option(help="Ingest only this city id ('+' for all).")] = "+",
     verbose: bool = False,
 ) -> None:
     """Run one ingest worker until SIGINT/SIGTERM; run more for more throughput."""
@@ -128,7 +129,7 @@ def cloud_ingest(
 
     _logging(verbose)
     host, port = _host_port(broker)
-    worker = IngestWorker(host, port, InfluxV1Writer(influxdb, database), worker_id).start()
+    worker = IngestWorker(host, port, InfluxV1Writer(influxdb, database), worker_id, cities=cities).start()
     logging.getLogger("cloud").info("%s: %s:%d → %s/%s", worker_id, host, port, influxdb, database)
     _wait_for_signal()
     worker.stop()

@@ -14,12 +14,19 @@ CHUNK = 4096  # feed in chunks, as a port would deliver them: exercises the deco
 
 
 def decodable_families() -> list[str]:
-    return [name for name in registry.names() if registry.get(name).new_decoder is not None]
+    return [
+        name
+        for name in registry.names()
+        if registry.get(name).new_decoder is not None or registry.get(name).parse_capture is not None
+    ]
 
 
 def decode_file(protocol: str, path: Path) -> tuple[Iterator[Sample], Counter[str]]:
     """Samples of the capture, lazily; the Counter of drops is complete once they are consumed."""
     family = registry.get(protocol)
+    if family.parse_capture is not None:
+        samples, dropped = family.parse_capture(path.name, path.read_bytes())
+        return iter(samples), dropped
     if family.new_decoder is None:
         raise KeyError(
             f"family {protocol!r} has no byte decoder; decodable: {', '.join(decodable_families())}"

@@ -4,3 +4,4 @@ One line per family; keep them sorted.
 """
 
 import firmware_bridge.sds011  # noqa: F401
+import firmware_bridge.tt10  # noqa: F401

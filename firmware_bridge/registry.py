@@ -116,6 +116,9 @@ class DeviceFamily:
     # device (polling Modbus or SNMP, watching a folder, subscribing to MQTT).
     new_decoder: Callable[[], FrameDecoder] | None = None
     new_source: Callable[[DeviceContext], Source] | None = None
+    # Whole-file formats (station files) that `ioc decode` reads as one unit: (name, bytes) →
+    # (samples, drops by reason).
+    parse_capture: Callable[[str, bytes], tuple[list[Sample], collections.Counter[str]]] | None = None
     new_processor: Callable[[DeviceContext], Processor] | None = None
     options: type[BaseModel] | None = None  # validates the device's ``options:`` in a city config
 

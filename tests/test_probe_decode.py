@@ -83,3 +83,17 @@ def test_decode_rejects_unknown_protocol_with_suggestion(tmp_path: Path) -> None
     capture.write_bytes(b"\x00")
     result = ioc("decode", "--protocol", "sds01", str(capture))
     assert result.returncode == 2 and "did you mean 'sds011'" in result.stderr
+
+
+def test_decode_reads_a_station_file_with_status_as_quality(tmp_path: Path) -> None:
+    station_file = tmp_path / "LS_KCN_NUOC01_20260115083000.txt"
+    station_file.write_text(
+        "pH 7.25 pH 20260115083000 00\nCOD 18,5 mg/L 20260115083000 01\nBogus 1 x 20260115083000 00\n"
+    )
+    result = ioc("decode", "--protocol", "tt10", str(station_file))
+    assert result.returncode == 0, result.stderr
+    decoded = [json.loads(line) for line in result.stdout.splitlines()]
+    by_quality = {d["quality"]: d["fields"] for d in decoded}
+    assert by_quality == {"good": {"pH": 7.25}, "calibrating": {"cod": 18.5}}
+    assert all(d["measurement"] == "water_quality" and d["time_ns"] for d in decoded)
+    assert "dropped:" in result.stderr and "1 readings" not in result.stderr

@@ -13,6 +13,8 @@ import typer
 from rich.console import Console
 from rich.logging import RichHandler
 
+from firmware_bridge.weighing.cli import weighing_app
+
 app = typer.Typer(
     no_args_is_help=True, add_completion=False, help="ioc-telemetry: field devices → edge → cloud → wall."
 )
@@ -27,6 +29,7 @@ for sub, name in (
     (cloud_app, "cloud"),
     (services_app, "services"),
     (sim_app, "sim"),
+    (weighing_app, "weighing"),
 ):
     app.add_typer(sub, name=name)
 

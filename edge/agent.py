@@ -8,6 +8,7 @@ from pathlib import Path
 
 from edge.buffer import DurableBuffer
 from edge.devices import DeviceRunner
+from edge.health import ClockWatch, HealthReporter
 from edge.quota import Quota
 from edge.uplink import MqttUplink
 from firmware_bridge import registry
@@ -26,6 +27,7 @@ class AgentOptions:
     commit_interval_s: float = 0.25
     quota_mb: float | None = None  # None: no quota (the disk is the limit)
     drain_rate: float = 50_000.0  # backlog readings per second after an outage
+    health_interval_s: float = 10.0
 
 
 class EdgeAgent:
@@ -57,6 +59,7 @@ class EdgeAgent:
         )
         self.buffer.on_commit = self.uplink.wake
         overrides = port_overrides or {}
+        self.clock = ClockWatch()
         self.devices: list[DeviceRunner] = []
         for device in gateway.devices:
             family = registry.get(device.family)
@@ -80,16 +83,28 @@ class EdgeAgent:
                 "gateway": gateway.id,
                 "device": device.id,
             }
-            self.devices.append(DeviceRunner(family, ctx, tags, self.buffer.put))
+            self.devices.append(DeviceRunner(family, ctx, tags, self.buffer.put, self.clock.check))
+        agent_tags = {"city": config.city.id, "site": gateway.site, "gateway": gateway.id}
+        self.health = HealthReporter(
+            agent_tags,
+            self.buffer,
+            self.uplink,
+            self.devices,
+            self.clock,
+            self.buffer.put,
+            options.health_interval_s,
+        )
 
     def start(self) -> EdgeAgent:
         self.buffer.start()
         self.uplink.start()
         for device in self.devices:
             device.start()
+        self.health.start()
         return self
 
     def stop(self) -> None:
+        self.health.stop()
         for device in self.devices:
             device.stop()
         self.buffer.commit()

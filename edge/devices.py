@@ -36,9 +36,15 @@ class DeviceStatus:
 
 class DeviceRunner:
     def __init__(
-        self, family: DeviceFamily, ctx: DeviceContext, tags: dict[str, str], emit: Callable[[Reading], None]
+        self,
+        family: DeviceFamily,
+        ctx: DeviceContext,
+        tags: dict[str, str],
+        emit: Callable[[Reading], None],
+        clock_jumped: Callable[[], bool] = lambda: False,
     ) -> None:
         self.family, self.ctx, self.tags, self.emit = family, ctx, tags, emit
+        self.clock_jumped = clock_jumped
         self.status = DeviceStatus()
         self.processor = family.new_processor(ctx) if family.new_processor else None
         self._stop = threading.Event()
@@ -111,8 +117,11 @@ class DeviceRunner:
             else:
                 time_ns = item.time_ns
             tags = {**item.tags, **self.tags} if item.tags else self.tags
+            quality = item.quality
+            if quality == "good" and item.time_ns is None and self.clock_jumped():
+                quality = "uncertain"  # stamped while the wall clock was being stepped
             reading = Reading(
-                item.measurement or self.family.measurement, dict(tags), item.fields, time_ns, item.quality
+                item.measurement or self.family.measurement, dict(tags), item.fields, time_ns, quality
             )
             self.emit(reading)
             self.status.produced += 1

@@ -3,5 +3,9 @@
 One line per family; keep them sorted.
 """
 
-import firmware_bridge.sds011  # noqa: F401
-import firmware_bridge.tt10  # noqa: F401
+import firmware_bridge.and_ascii
+import firmware_bridge.pms5003
+import firmware_bridge.sds011
+import firmware_bridge.toledo
+import firmware_bridge.tt10
+import firmware_bridge.xk3190  # noqa: F401

@@ -9,6 +9,12 @@ When nobody reads, the kernel's pty buffer fills up. The master is non-blocking 
 never hangs: a frame is written whole or not at all, and frames that cannot be written because the
 previous bytes are still waiting are counted in ``overflowed`` and left out of ``emitted``. So
 ``emitted`` is exactly the frames a reader gets, in order, which is what zero-loss checks compare.
+
+Faults every pty simulator supports through ``set_fault`` (families add their own to ``faults``):
+"dropout" — the device goes quiet (a cut cable, a crashed firmware); "garbage" — random bytes go
+out instead of frames (wrong baud rate on a converter, a failing line driver). The device's own
+state keeps advancing under both, as the real world does while nobody hears it; neither shows up
+in ``emitted``.
 """
 
 from __future__ import annotations
@@ -32,9 +38,14 @@ _MAX_GARBAGE = 16
 # Replies to a host that writes commands but never reads must not grow without bound either.
 _MAX_PENDING = 4096
 
+GENERIC_FAULTS: tuple[str, ...] = ("dropout", "garbage")
+
 
 class PtySimulator(ABC):
     """Base class: subclasses implement ``next_frame`` and optionally ``on_host_bytes``/``noise_bytes``."""
+
+    # The fault names ``set_fault`` accepts; a subclass that handles more extends this tuple.
+    faults: tuple[str, ...] = GENERIC_FAULTS
 
     def __init__(self, *, interval_s: float = 1.0, seed: int | None = None, noise: float = 0.0) -> None:
         if interval_s <= 0:
@@ -51,6 +62,8 @@ class PtySimulator(ABC):
         self.noise_inserted = 0
         # A subclass sets this while its device is asleep or in query mode: no periodic frames.
         self.paused = False
+        self.fault: str | None = None
+        self.garbage_sent = 0
         self._pending = bytearray()
         self._master, self._slave = os.openpty()
         # Raw: no echo, no CR/LF translation, no XON/XOFF eating 0x11/0x13 — binary frames pass untouched.
@@ -79,12 +92,35 @@ class PtySimulator(ABC):
         choices = [b for b in range(256) if b != frame[0]]
         return bytes(self.noise_rng.choice(choices) for _ in range(self.noise_rng.randint(1, _MAX_GARBAGE)))
 
+    def garbage_bytes(self, frame: bytes) -> bytes:
+        """What goes out instead of ``frame`` under the "garbage" fault: random bytes of about its length.
+
+        Like ``noise_bytes`` it never contains the frame's first byte, so garbage cannot forge a frame.
+        """
+        choices = [b for b in range(256) if b != frame[0]]
+        return bytes(self.noise_rng.choice(choices) for _ in range(max(len(frame), 1)))
+
+    def set_fault(self, name: str | None) -> None:
+        """Start misbehaving as ``name`` (one of ``faults``); None returns to normal operation."""
+        if name is not None and name not in self.faults:
+            raise ValueError(f"unknown fault {name!r}; this simulator supports: {', '.join(self.faults)}")
+        self.fault = name
+
     def emit_frame(self) -> bool:
-        """Send one frame now (as each tick does); False when it was dropped because nobody reads.
+        """Send one frame now (as each tick does); False when no frame went out: nobody reads, or a
+        "dropout"/"garbage" fault is on.
 
         Call it only from the simulator thread (e.g. inside ``on_host_bytes``) or before ``start()``.
         """
         frame, fields = self.next_frame()
+        if self.fault == "dropout":
+            return False
+        if self.fault == "garbage":
+            if not self._pending:
+                self._pending += self.garbage_bytes(frame)
+                self.garbage_sent += 1
+                self._flush()
+            return False
         if self._pending:
             self.overflowed += 1
             return False

@@ -22,28 +22,36 @@ from rich.table import Table
 from firmware_bridge import registry
 from firmware_bridge.registry import Simulator
 from ioc.config import CityConfig
-from ioc.services import InfluxDB, Mosquitto
+from ioc.services import InfluxDB, Mosquitto, free_port
 
 DATABASE = "ioc"
 
 
 @dataclass
-class DeviceRow:
-    measurement: str
+class Count:
     points: int
     last_ns: int
 
 
-def device_counts(influx: InfluxDB) -> dict[str, DeviceRow]:
-    """Points stored per device. Every point carries the ``quality`` field, so counting it counts
-    points of any measurement."""
-    counts: dict[str, DeviceRow] = {}
+# (device, measurement) → points stored. Health points (`gateway`) are counted apart: a device is
+# only "arriving" when its own readings are.
+Counts = dict[tuple[str, str], Count]
+
+
+def device_counts(influx: InfluxDB) -> Counts:
+    """Points stored per device and measurement. Every point carries the ``quality`` field, so
+    counting it counts points of any measurement."""
+    counts: Counts = {}
     for row in influx.rows('SELECT count("quality") FROM /.*/ GROUP BY "device"', DATABASE):
-        counts[row["device"]] = DeviceRow(row["_measurement"], row["count"], 0)
+        counts[(row["device"], row["_measurement"])] = Count(row["count"], 0)
     for row in influx.rows('SELECT last("quality") FROM /.*/ GROUP BY "device"', DATABASE):
-        if row["device"] in counts:
-            counts[row["device"]].last_ns = row["time"]
+        if (key := (row["device"], row["_measurement"])) in counts:
+            counts[key].last_ns = row["time"]
     return counts
+
+
+def _arrived(counts: Counts, device: str) -> bool:
+    return any(d == device and m != "gateway" for d, m in counts)
 
 
 def _spawn(args: list[str], log_path: Path) -> subprocess.Popen[bytes]:
@@ -57,6 +65,7 @@ def _what_runs_where(
     sims: dict[str, Simulator],
     procs: dict[str, subprocess.Popen[bytes]],
     logs: Path,
+    status_ports: dict[str, int],
 ) -> Table:
     table = Table(title="What runs where", title_justify="left")
     for column in ("part", "name", "where"):
@@ -66,12 +75,13 @@ def _what_runs_where(
     for device, sim in sims.items():
         table.add_row("simulator", device, sim.port)
     for name, proc in procs.items():
-        table.add_row("process", name, f"pid {proc.pid}  log {logs / (name + '.log')}")
+        page = f"  status http://127.0.0.1:{status_ports[name]}/" if name in status_ports else ""
+        table.add_row("process", name, f"pid {proc.pid}  log {logs / (name + '.log')}{page}")
     return table
 
 
 def _live_table(
-    city: CityConfig, counts: dict[str, DeviceRow], previous: dict[str, int], dt: float, started: float
+    city: CityConfig, counts: Counts, previous: dict[tuple[str, str], int], dt: float, started: float
 ) -> Table:
     table = Table(
         title=f"{city.city.name}: points in InfluxDB  ({time.monotonic() - started:.0f} s, Ctrl-C stops)",
@@ -82,21 +92,24 @@ def _live_table(
     now = time.time_ns()
     per_measurement: dict[str, int] = {}
     for gateway, device in city.devices():
-        row = counts.get(device.id)
-        if row is None:
+        keys = sorted(k for k in counts if k[0] == device.id and k[1] != "gateway")
+        if not keys:
             table.add_row(gateway.id, device.id, "-", "0", "-", "[yellow]waiting[/]")
-            continue
-        per_measurement[row.measurement] = per_measurement.get(row.measurement, 0) + row.points
-        rate = (row.points - previous.get(device.id, row.points)) / dt if dt > 0 else 0.0
-        age = (now - row.last_ns) / 1e9
-        table.add_row(
-            gateway.id,
-            device.id,
-            row.measurement,
-            str(row.points),
-            f"{rate:.1f}",
-            f"[{'green' if age < 5 else 'red'}]{age:.1f} s[/]",
-        )
+        for key in keys:
+            row = counts[key]
+            per_measurement[key[1]] = per_measurement.get(key[1], 0) + row.points
+            rate = (row.points - previous.get(key, row.points)) / dt if dt > 0 else 0.0
+            age = (now - row.last_ns) / 1e9
+            table.add_row(
+                gateway.id,
+                device.id,
+                key[1],
+                str(row.points),
+                f"{rate:.1f}",
+                f"[{'green' if age < 30 else 'red'}]{age:.1f} s[/]",
+            )
+    health = sum(c.points for (d, m), c in counts.items() if m == "gateway")
+    per_measurement["gateway (health)"] = health
     for measurement, points in sorted(per_measurement.items()):
         table.add_row("[bold]all[/]", "", f"[bold]{measurement}[/]", f"[bold]{points}[/]", "", "")
     return table
@@ -113,7 +126,7 @@ def run_demo(city: CityConfig, city_path: Path, data: Path, duration: float | No
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     sims: dict[str, Simulator] = {}
     procs: dict[str, subprocess.Popen[bytes]] = {}
-    counts: dict[str, DeviceRow] = {}
+    counts: Counts = {}
     with (
         Mosquitto(data / "services" / "mosquitto") as broker,
         InfluxDB(data / "services" / "influxdb") as influx,
@@ -122,12 +135,15 @@ def run_demo(city: CityConfig, city_path: Path, data: Path, duration: float | No
             influx.create_database(DATABASE)
             broker_arg = f"{broker.host}:{broker.port}"
             for seed, (_gateway, device) in enumerate(city.devices()):
-                sims[device.id] = registry.get(device.family).new_simulator(interval_s=1.0, seed=seed)
+                family = registry.get(device.family)
+                kwargs = {"interval_s": 1.0, "seed": seed, **family.demo_kwargs}
+                sims[device.id] = family.new_simulator(**kwargs)
                 sims[device.id].start()
             procs["ingest-1"] = _spawn(
                 ["cloud", "ingest", "--broker", broker_arg, "--influxdb", influx.url, "--database", DATABASE],
                 logs / "ingest-1.log",
             )
+            status_ports = {gateway.id: free_port() for gateway in city.gateways}
             for gateway in city.gateways:
                 ports = [arg for d in gateway.devices for arg in ("--port", f"{d.id}={sims[d.id].port}")]
                 procs[gateway.id] = _spawn(
@@ -141,13 +157,15 @@ def run_demo(city: CityConfig, city_path: Path, data: Path, duration: float | No
                         broker_arg,
                         "--state-dir",
                         str(data / "edge"),
+                        "--status",
+                        f"127.0.0.1:{status_ports[gateway.id]}",
                         *ports,
                     ],
                     logs / f"{gateway.id}.log",
                 )
-            console.print(_what_runs_where(broker, influx, sims, procs, logs))
+            console.print(_what_runs_where(broker, influx, sims, procs, logs, status_ports))
             started = last = time.monotonic()
-            previous: dict[str, int] = {}
+            previous: dict[tuple[str, str], int] = {}
             with Live(console=console, refresh_per_second=1, transient=False) as live:
                 while not stop.wait(2.0):
                     now = time.monotonic()
@@ -158,7 +176,7 @@ def run_demo(city: CityConfig, city_path: Path, data: Path, duration: float | No
                         if p.poll() is not None
                     ]
                     live.update(Group(_live_table(city, counts, previous, now - last, started), *dead))
-                    previous, last = {d: r.points for d, r in counts.items()}, now
+                    previous, last = {k: c.points for k, c in counts.items()}, now
                     if duration is not None and now - started >= duration:
                         break
         finally:
@@ -173,7 +191,7 @@ def run_demo(city: CityConfig, city_path: Path, data: Path, duration: float | No
                 sim.stop()
             signal.signal(signal.SIGINT, previous_handler)
     console.print()
-    missing = [device.id for _g, device in city.devices() if device.id not in counts]
+    missing = [device.id for _g, device in city.devices() if not _arrived(counts, device.id)]
     if missing:
         console.print(f"[red]No points arrived from: {', '.join(missing)}[/] (logs in {logs})")
     else:

@@ -131,6 +131,8 @@ def test_agent_sigkill_loses_at_most_the_last_commit_interval(pipeline: Pipeline
         f"{pipeline.broker.host}:{pipeline.broker.port}",
         "--state-dir",
         str(tmp_path / "edge"),
+        "--status",
+        "off",
         *[a for d, link in pipeline.links.items() for a in ("--port", f"{d}={link}")],
     ]
 

@@ -28,6 +28,7 @@ FAMILY = register(
         new_source=new_source,
         options=Tt10Options,
         parse_capture=parse_capture,
+        demo_kwargs={"interval_s": 3.0},
     )
 )
 

@@ -4,6 +4,8 @@ PY := $(VENV)/bin/python
 PYTHON ?= python3
 # Debian package:program pairs the stack runs (the broker and the database).
 SYSTEM_PACKAGES := mosquitto:mosquitto influxdb:influxd
+# What only the tests need: a real browser for the status page.
+TEST_PACKAGES := chromium:chromium
 CITY ?= configs/cities/buon-ma-thuot.yaml
 
 .PHONY: setup system demo test bench lint clean
@@ -24,6 +26,7 @@ demo: setup
 	$(VENV)/bin/ioc demo --city $(CITY)
 
 test: setup
+	@scripts/ensure-system-packages.sh $(TEST_PACKAGES)
 	$(PY) -m pytest
 
 bench: setup

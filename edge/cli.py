@@ -30,10 +30,15 @@ def edge_run(
     ),
     status: Annotated[str, typer.Option(help="HOST:PORT of the status page, or 'off'.")] = DEFAULT_STATUS,
     quota_mb: Annotated[float | None, typer.Option(help="Disk quota of the buffer in MB.")] = None,
+    remote_config: Annotated[bool, typer.Option(help="Follow the config the cloud publishes.")] = True,
+    rollback_after_s: Annotated[
+        float, typer.Option(help="Roll a remote config back when a device reads nothing this long.")
+    ] = 300.0,
     verbose: bool = False,
 ) -> None:
     """Run the gateway agent until SIGINT/SIGTERM."""
     from edge.agent import AgentOptions, EdgeAgent
+    from edge.remote_config import RemoteConfig
     from edge.status import agent_state
     from edge.status_page import StatusServer
 
@@ -49,7 +54,13 @@ def edge_run(
         commit_interval_s=city.mqtt.commit_interval_s,
         quota_mb=quota_mb,
     )
-    agent = EdgeAgent(city, gateway, options, overrides).start()
+    remote = None
+    agent = EdgeAgent(city, gateway, options, overrides)
+    if remote_config:
+        remote = RemoteConfig(agent, city, rollback_after_s)
+        agent.apply(remote.restore())
+        remote.start()
+    agent.start()
     log = logging.getLogger("edge")
     log.info("gateway %s: %d devices, uplink %s:%d", gateway, len(agent.devices), host, mqtt_port)
     page = None
@@ -60,6 +71,8 @@ def edge_run(
     wait_for_signal()
     if page:
         page.stop()
+    if remote:
+        remote.stop()
     agent.stop()
 
 

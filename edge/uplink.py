@@ -12,6 +12,7 @@ import json
 import logging
 import threading
 import time
+from collections.abc import Callable
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
@@ -62,6 +63,11 @@ class MqttUplink:
         self.client.on_publish = self._on_publish
         self._host, self._port = host, port
         self._sender = threading.Thread(target=self._send_loop, name="uplink-send", daemon=True)
+        # The desired config the cloud keeps retained on `config`; set before start().
+        self.config_topic = topics.topic(city, gateway, "config")
+        self.config_ack_topic = topics.topic(city, gateway, "config/ack")
+        self.on_config: Callable[[bytes], None] | None = None
+        self.client.message_callback_add(self.config_topic, self._on_config_message)
 
     # --- paho callbacks (network thread) ---------------------------------------------------
     def _on_connect(self, client: mqtt.Client, _u: object, _f: object, reason: object, _p: object) -> None:
@@ -73,6 +79,8 @@ class MqttUplink:
             self._early_acks.clear()
             self.buffer.restart_lanes()
         client.publish(self.state_topic, json.dumps({"state": "online"}), qos=1, retain=True)
+        if self.on_config is not None:
+            client.subscribe(self.config_topic, qos=1)
         self.connected.set()
         self._wake.set()
 
@@ -95,6 +103,13 @@ class MqttUplink:
         self.buffer.ack(batch)
         self.acked_readings += len(batch.items)
         self._wake.set()
+
+    def _on_config_message(self, _c: object, _u: object, message: mqtt.MQTTMessage) -> None:
+        if self.on_config is not None:
+            self.on_config(message.payload)
+
+    def publish_config_ack(self, doc: dict[str, object]) -> None:
+        self.client.publish(self.config_ack_topic, json.dumps(doc, ensure_ascii=False), qos=1)
 
     # --- sending ---------------------------------------------------------------------------
     def wake(self) -> None:

@@ -16,9 +16,11 @@ from edge.devices import DeviceRunner
 from edge.health import ClockWatch, HealthReporter
 from edge.quota import Quota
 from edge.uplink import MqttUplink
+from edge.uplink_base import LaneSender
+from edge.uplink_influx import InfluxUplink
 from firmware_bridge import registry
 from firmware_bridge.registry import DeviceContext
-from ioc.config import CityConfig, Device, Gateway
+from ioc.config import CityConfig, Device, Gateway, TlsFiles
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +35,9 @@ class AgentOptions:
     quota_mb: float | None = None  # None: no quota (the disk is the limit)
     drain_rate: float = 50_000.0  # backlog readings per second after an outage
     health_interval_s: float = 10.0
+    tls: TlsFiles | None = None
+    # (url, database): write straight to InfluxDB instead of MQTT, for small sites without a broker.
+    direct_influxdb: tuple[str, str] | None = None
 
 
 def find_gateway(config: CityConfig, gateway_id: str) -> Gateway:
@@ -58,15 +63,23 @@ class EdgeAgent:
         self.state_dir = options.state_dir / gateway_id
         quota = Quota(int(options.quota_mb * 1e6)) if options.quota_mb else None
         self.buffer = DurableBuffer(self.state_dir / "buffer.sqlite", options.commit_interval_s, quota)
-        self.uplink = MqttUplink(
-            config.city.id,
-            gateway_id,
-            options.broker_host,
-            options.broker_port,
-            self.buffer,
-            options.batch_max_readings,
-            options.drain_rate,
-        )
+        self.uplink: LaneSender
+        if options.direct_influxdb:
+            url, database = options.direct_influxdb
+            self.uplink = InfluxUplink(
+                config.city.id, gateway_id, url, database, self.buffer, drain_rate=options.drain_rate
+            )
+        else:
+            self.uplink = MqttUplink(
+                config.city.id,
+                gateway_id,
+                options.broker_host,
+                options.broker_port,
+                self.buffer,
+                options.batch_max_readings,
+                options.drain_rate,
+                options.tls,
+            )
         self.buffer.on_commit = self.uplink.wake
         self.clock = ClockWatch()
         self.devices: list[DeviceRunner] = []  # the health reporter reads this same list

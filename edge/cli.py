@@ -30,6 +30,9 @@ def edge_run(
     ),
     status: Annotated[str, typer.Option(help="HOST:PORT of the status page, or 'off'.")] = DEFAULT_STATUS,
     quota_mb: Annotated[float | None, typer.Option(help="Disk quota of the buffer in MB.")] = None,
+    direct_influxdb: Annotated[
+        str | None, typer.Option(help="Write straight to this InfluxDB URL (no broker; small sites).")
+    ] = None,
     remote_config: Annotated[bool, typer.Option(help="Follow the config the cloud publishes.")] = True,
     rollback_after_s: Annotated[
         float, typer.Option(help="Roll a remote config back when a device reads nothing this long.")
@@ -53,6 +56,8 @@ def edge_run(
         state_dir=state_dir,
         commit_interval_s=city.mqtt.commit_interval_s,
         quota_mb=quota_mb,
+        tls=city.mqtt.tls,
+        direct_influxdb=(direct_influxdb, city.influxdb.database) if direct_influxdb else None,
     )
     remote = None
     agent = EdgeAgent(city, gateway, options, overrides)

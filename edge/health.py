@@ -14,7 +14,7 @@ import psutil
 
 from edge.buffer import DurableBuffer
 from edge.devices import DeviceRunner
-from edge.uplink import MqttUplink
+from edge.uplink_base import LaneSender
 from ioc.reading import Reading
 
 AGENT_DEVICE = "agent"  # the device tag of the agent's own health point
@@ -56,7 +56,7 @@ class HealthReporter:
         self,
         tags: dict[str, str],
         buffer: DurableBuffer,
-        uplink: MqttUplink,
+        uplink: LaneSender,
         devices: Sequence[DeviceRunner],
         clock: ClockWatch,
         emit: Callable[[Reading], None],

@@ -12,7 +12,6 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
@@ -20,13 +19,15 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from edge.buffer import Batch, DurableBuffer
+from edge.uplink_base import LaneSender
 from ioc import payload, topics
+from ioc.config import TlsFiles
 
 log = logging.getLogger(__name__)
 MAX_INFLIGHT_BATCHES = 50
 
 
-class MqttUplink:
+class MqttUplink(LaneSender):
     def __init__(
         self,
         city: str,
@@ -36,22 +37,14 @@ class MqttUplink:
         buffer: DurableBuffer,
         max_readings: int = 500,
         drain_rate: float = 50_000.0,
+        tls: TlsFiles | None = None,
     ) -> None:
-        self.city, self.gateway = city, gateway
-        self.buffer = buffer
-        self.max_readings = min(max_readings, payload.MAX_READINGS_PER_BATCH)
-        self.drain_rate = drain_rate  # backlog readings per second
+        super().__init__(city, gateway, buffer, max_readings, drain_rate)
         self.up_topic = topics.topic(city, gateway, "up")
         self.state_topic = topics.topic(city, gateway, "state")
-        self.connected = threading.Event()
-        self._wake = threading.Event()
-        self._stop = threading.Event()
         self._lock = threading.Lock()
         self._inflight: dict[int, Batch] = {}
         self._early_acks: dict[int, float] = {}  # mid → when its PUBACK came
-        self.sent_readings = 0
-        self.acked_readings = 0
-        self.reconnects = 0
         self.client = mqtt.Client(
             CallbackAPIVersion.VERSION2, client_id=f"gw-{city}-{gateway}", protocol=mqtt.MQTTv5
         )
@@ -62,11 +55,12 @@ class MqttUplink:
         self.client.on_disconnect = self._on_disconnect
         self.client.on_publish = self._on_publish
         self._host, self._port = host, port
-        self._sender = threading.Thread(target=self._send_loop, name="uplink-send", daemon=True)
+        if tls is not None:
+            # Set once: paho refuses a second tls_set, the error ThingsBoard users meet on reconnect.
+            self.client.tls_set(ca_certs=tls.ca_file, certfile=tls.cert_file, keyfile=tls.key_file)
         # The desired config the cloud keeps retained on `config`; set before start().
         self.config_topic = topics.topic(city, gateway, "config")
         self.config_ack_topic = topics.topic(city, gateway, "config/ack")
-        self.on_config: Callable[[bytes], None] | None = None
         self.client.message_callback_add(self.config_topic, self._on_config_message)
 
     # --- paho callbacks (network thread) ---------------------------------------------------
@@ -99,11 +93,6 @@ class MqttUplink:
         if batch is not None:
             self._confirmed(batch)
 
-    def _confirmed(self, batch: Batch) -> None:
-        self.buffer.ack(batch)
-        self.acked_readings += len(batch.items)
-        self._wake.set()
-
     def _on_config_message(self, _c: object, _u: object, message: mqtt.MQTTMessage) -> None:
         if self.on_config is not None:
             self.on_config(message.payload)
@@ -112,10 +101,7 @@ class MqttUplink:
         self.client.publish(self.config_ack_topic, json.dumps(doc, ensure_ascii=False), qos=1)
 
     # --- sending ---------------------------------------------------------------------------
-    def wake(self) -> None:
-        self._wake.set()
-
-    def _publish(self, batch: Batch) -> None:
+    def _send(self, batch: Batch) -> None:
         data = payload.encode_items(self.gateway, batch.seq, batch.items)
         started = time.monotonic()
         info = self.client.publish(self.up_topic, data, qos=1)
@@ -136,25 +122,6 @@ class MqttUplink:
         with self._lock:
             return len(self._inflight) < MAX_INFLIGHT_BATCHES
 
-    def _send_loop(self) -> None:
-        tokens, last = 0.0, time.monotonic()
-        while not self._stop.is_set():
-            self._wake.wait(0.1)
-            self._wake.clear()
-            now = time.monotonic()
-            tokens = min(tokens + (now - last) * self.drain_rate, self.drain_rate)  # at most 1 s of burst
-            last = now
-            if not self.connected.is_set():
-                continue
-            while self._room() and (batch := self.buffer.take("live", self.max_readings)):
-                self._publish(batch)
-            while self._room() and tokens >= 1:
-                batch = self.buffer.take("backlog", int(min(self.max_readings, tokens)))
-                if batch is None:
-                    break
-                tokens -= len(batch.items)
-                self._publish(batch)
-
     def start(self) -> MqttUplink:
         props = Properties(PacketTypes.CONNECT)
         props.SessionExpiryInterval = 24 * 3600
@@ -168,19 +135,12 @@ class MqttUplink:
         with self._lock:
             return len(self._inflight)
 
+    def _pending(self) -> bool:
+        return bool(self.unacked_batches or self.buffer.depth())
+
     def stop(self, drain_timeout_s: float = 5.0) -> None:
-        """Give what is committed a moment to go out, say goodbye, disconnect. What is not
-        confirmed stays in the buffer for the next start."""
-        deadline = time.monotonic() + drain_timeout_s
-        while (
-            time.monotonic() < deadline
-            and self.connected.is_set()
-            and (self.unacked_batches or self.buffer.depth())
-        ):
-            self._wake.set()
-            time.sleep(0.05)
-        self._stop.set()
-        self._sender.join(timeout=5)
+        """Let committed readings go out for a moment, say goodbye, disconnect."""
+        self._drain_before_stop(drain_timeout_s)
         if self.connected.is_set():
             goodbye = self.client.publish(
                 self.state_topic, json.dumps({"state": "offline"}), qos=1, retain=True

@@ -1,11 +1,8 @@
 """Imports every device-family package so that each registers itself (see ``registry.py``).
 
-One line per family; keep them sorted.
+Adding a family: its folder, plus its name here; keep them sorted.
 """
 
-import firmware_bridge.and_ascii
-import firmware_bridge.pms5003
-import firmware_bridge.sds011
-import firmware_bridge.toledo
-import firmware_bridge.tt10
-import firmware_bridge.xk3190  # noqa: F401
+from firmware_bridge import and_ascii, ntcip, pms5003, sds011, toledo, tt10, xk3190
+
+__all__ = ["and_ascii", "ntcip", "pms5003", "sds011", "toledo", "tt10", "xk3190"]

@@ -137,6 +137,9 @@ def run_demo(city: CityConfig, city_path: Path, data: Path, duration: float | No
             for seed, (_gateway, device) in enumerate(city.devices()):
                 family = registry.get(device.family)
                 kwargs = {"interval_s": 1.0, "seed": seed, **family.demo_kwargs}
+                if family.transport == "mqtt":
+                    # Devices that publish MQTT themselves talk to the demo's broker.
+                    kwargs.update(broker=(broker.host, broker.port), topic=f"field/{device.id}/status")
                 sims[device.id] = family.new_simulator(**kwargs)
                 sims[device.id].start()
             procs["ingest-1"] = _spawn(

@@ -2,7 +2,16 @@
 
 from ioc.config.errors import ConfigError, ConfigProblem, format_problems
 from ioc.config.loader import FamilySpec, load_city, parse_city
-from ioc.config.models import CityConfig, CityInfo, Device, Gateway, InfluxTarget, MqttUplink, Site
+from ioc.config.models import (
+    CityConfig,
+    CityInfo,
+    Device,
+    Gateway,
+    InfluxTarget,
+    MqttUplink,
+    Site,
+    TlsFiles,
+)
 
 __all__ = [
     "CityConfig",
@@ -15,6 +24,7 @@ __all__ = [
     "InfluxTarget",
     "MqttUplink",
     "Site",
+    "TlsFiles",
     "format_problems",
     "load_city",
     "parse_city",

@@ -61,6 +61,12 @@ class Gateway(_Strict):
     devices: list[Device] = Field(default_factory=list)
 
 
+class TlsFiles(_Strict):
+    ca_file: str  # the deployment CA that signed the broker's certificate
+    cert_file: str | None = None  # the gateway's own certificate, for mutual TLS
+    key_file: str | None = None
+
+
 class MqttUplink(_Strict):
     host: str = "127.0.0.1"
     port: int = Field(default=1883, ge=1, le=65535)
@@ -68,6 +74,7 @@ class MqttUplink(_Strict):
     # How often the edge buffer commits (fsyncs) a group of readings and sends it: the most a
     # crash can lose, and the floor of the latency to the wall.
     commit_interval_s: float = Field(default=0.25, ge=0.01, le=5)
+    tls: TlsFiles | None = None
 
 
 class InfluxTarget(_Strict):

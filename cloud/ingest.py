@@ -13,6 +13,7 @@ import queue
 import random
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -104,6 +105,8 @@ class IngestWorker:
     ) -> None:
         self.writer = writer
         self.stats = IngestStats()
+        # Called with the readings InfluxDB has just accepted (benchmarks measure latency here).
+        self.on_stored: Callable[[list[Reading]], None] | None = None
         self.max_points = max_points
         self.max_wait_s = max_wait_s
         self._inbox: queue.Queue[mqtt.MQTTMessage] = queue.Queue()
@@ -173,16 +176,19 @@ class IngestWorker:
                 self._store(messages)
 
     def _store(self, messages: list[mqtt.MQTTMessage]) -> None:
-        lines: list[str] = []
+        stored: list[Reading] = []
         rejected = 0
         for msg in messages:
             readings, bad = message_to_readings(msg.topic, msg.payload, self.stats.reject_reasons)
             rejected += bad
-            lines.extend(to_line(r) for r in readings)
+            stored.extend(readings)
+        lines = [to_line(r) for r in stored]
         if not self._write_until_accepted(lines):
             return  # stopping: unacknowledged messages are redelivered to the next worker
         for msg in messages:
             self.client.ack(msg.mid, msg.qos)
+        if self.on_stored is not None:
+            self.on_stored(stored)
         self.stats.messages += len(messages)
         self.stats.points += len(lines) - rejected
         self.stats.rejected += rejected

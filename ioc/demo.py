@@ -115,6 +115,32 @@ def _live_table(
     return table
 
 
+def _start_simulators(city: CityConfig, broker: Mosquitto) -> dict[str, Simulator]:
+    """A simulator for every device; devices on one Modbus bus share one simulated bus."""
+    sims: dict[str, Simulator] = {}
+    buses: dict[str, Simulator] = {}
+    for seed, (_gateway, device) in enumerate(city.devices()):
+        family = registry.get(device.family)
+        kwargs = {"interval_s": 1.0, "seed": seed, **family.demo_kwargs}
+        if family.transport == "mqtt":
+            # Devices that publish MQTT themselves talk to the demo's broker.
+            kwargs.update(broker=(broker.host, broker.port), topic=f"field/{device.id}/status")
+        if family.transport == "modbus" and device.port in buses:
+            sims[device.id] = buses[device.port]
+            continue
+        if family.transport == "modbus":
+            members = [d for _g, d in city.devices() if d.port == device.port]
+            kwargs.update(
+                measurement=family.measurement, units={d.options["unit"]: d.options["map"] for d in members}
+            )
+        sim = family.new_simulator(**kwargs)
+        sim.start()
+        sims[device.id] = sim
+        if family.transport == "modbus" and device.port:
+            buses[device.port] = sim
+    return sims
+
+
 def run_demo(city: CityConfig, city_path: Path, data: Path, duration: float | None, console: Console) -> bool:
     """Run until Ctrl-C or ``duration``; True when every simulated device's points reached InfluxDB."""
     for sub in ("services", "logs", "edge"):
@@ -134,14 +160,7 @@ def run_demo(city: CityConfig, city_path: Path, data: Path, duration: float | No
         try:
             influx.create_database(DATABASE)
             broker_arg = f"{broker.host}:{broker.port}"
-            for seed, (_gateway, device) in enumerate(city.devices()):
-                family = registry.get(device.family)
-                kwargs = {"interval_s": 1.0, "seed": seed, **family.demo_kwargs}
-                if family.transport == "mqtt":
-                    # Devices that publish MQTT themselves talk to the demo's broker.
-                    kwargs.update(broker=(broker.host, broker.port), topic=f"field/{device.id}/status")
-                sims[device.id] = family.new_simulator(**kwargs)
-                sims[device.id].start()
+            sims.update(_start_simulators(city, broker))
             procs["ingest-1"] = _spawn(
                 ["cloud", "ingest", "--broker", broker_arg, "--influxdb", influx.url, "--database", DATABASE],
                 logs / "ingest-1.log",
@@ -190,7 +209,7 @@ def run_demo(city: CityConfig, city_path: Path, data: Path, duration: float | No
                     proc.wait(15)
                 except subprocess.TimeoutExpired:
                     proc.kill()
-            for sim in sims.values():
+            for sim in {id(s): s for s in sims.values()}.values():  # a bus simulator serves several
                 sim.stop()
             signal.signal(signal.SIGINT, previous_handler)
     console.print()

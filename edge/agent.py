@@ -17,7 +17,6 @@ from edge.health import ClockWatch, HealthReporter
 from edge.quota import Quota
 from edge.uplink import MqttUplink
 from edge.uplink_base import LaneSender
-from edge.uplink_influx import InfluxUplink
 from firmware_bridge import registry
 from firmware_bridge.registry import DeviceContext
 from ioc.config import CityConfig, Device, Gateway, TlsFiles
@@ -65,6 +64,8 @@ class EdgeAgent:
         self.buffer = DurableBuffer(self.state_dir / "buffer.sqlite", options.commit_interval_s, quota)
         self.uplink: LaneSender
         if options.direct_influxdb:
+            from edge.uplink_influx import InfluxUplink  # loads the InfluxDB client only where used
+
             url, database = options.direct_influxdb
             self.uplink = InfluxUplink(
                 config.city.id, gateway_id, url, database, self.buffer, drain_rate=options.drain_rate

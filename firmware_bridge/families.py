@@ -1,8 +1,19 @@
-"""Imports every device-family package so that each registers itself (see ``registry.py``).
+"""Where each device family lives: its registered name → its package. The registry imports a
+package only when one of its families is used, so a gateway reading two Modbus sondes does not
+load the SNMP stack (memory on small gateways is the reason).
 
-Adding a family: its folder, plus its name here; keep them sorted.
+Adding a family: its folder, plus its line here; keep them sorted.
 """
 
-from firmware_bridge import and_ascii, modbus, ntcip, pms5003, sds011, toledo, tt10, xk3190
-
-__all__ = ["and_ascii", "modbus", "ntcip", "pms5003", "sds011", "toledo", "tt10", "xk3190"]
+FAMILY_PACKAGES: dict[str, str] = {
+    "and-ascii": "firmware_bridge.and_ascii",
+    "modbus-air": "firmware_bridge.modbus",
+    "modbus-water": "firmware_bridge.modbus",
+    "ntcip1202": "firmware_bridge.ntcip",
+    "pms5003": "firmware_bridge.pms5003",
+    "sds011": "firmware_bridge.sds011",
+    "toledo": "firmware_bridge.toledo",
+    "tsc-mqtt": "firmware_bridge.ntcip",
+    "tt10": "firmware_bridge.tt10",
+    "xk3190": "firmware_bridge.xk3190",
+}

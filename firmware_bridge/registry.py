@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import collections
 import difflib
+import importlib
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol, runtime_checkable
@@ -144,33 +145,52 @@ def register(family: DeviceFamily) -> DeviceFamily:
     return family
 
 
-def _load_families() -> None:
-    # Lazy: the family packages import this module to register themselves.
-    import firmware_bridge.families  # noqa: F401
+def _load(name: str) -> DeviceFamily | None:
+    # Lazy: a family's package registers it when imported (and imports this module to do so).
+    from firmware_bridge.families import FAMILY_PACKAGES
+
+    if name not in _FAMILIES and name in FAMILY_PACKAGES:
+        importlib.import_module(FAMILY_PACKAGES[name])
+        if name not in _FAMILIES:
+            raise RuntimeError(f"{FAMILY_PACKAGES[name]} did not register device family {name!r}")
+    return _FAMILIES.get(name)
 
 
 def get(name: str) -> DeviceFamily:
     """The family called ``name``; UnknownFamilyError (a KeyError) names the known ones."""
-    _load_families()
-    try:
-        return _FAMILIES[name]
-    except KeyError:
-        known = sorted(_FAMILIES)
+    family = _load(name)
+    if family is None:
+        known = names()
         message = f"unknown device family {name!r}; known: {', '.join(known) or '(none)'}"
         close = difflib.get_close_matches(name, known, n=1)
         if close:
             message += f"; did you mean {close[0]!r}?"
-        raise UnknownFamilyError(message) from None
+        raise UnknownFamilyError(message)
+    return family
 
 
 def names() -> list[str]:
-    """Names of all registered families, sorted."""
-    _load_families()
-    return sorted(_FAMILIES)
+    """Names of all families, sorted (without importing them)."""
+    from firmware_bridge.families import FAMILY_PACKAGES
+
+    return sorted(set(FAMILY_PACKAGES) | set(_FAMILIES))
 
 
-def config_specs() -> dict[str, FamilySpec]:
-    """What the config checks need of every family: its options model, and whether devices of
+class _Specs(Mapping[str, FamilySpec]):
+    """Family name → FamilySpec, importing a family only when the config uses it."""
+
+    def __getitem__(self, name: str) -> FamilySpec:
+        family = get(name)
+        return FamilySpec(family.options, family.transport == "modbus")
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(names())
+
+    def __len__(self) -> int:
+        return len(names())
+
+
+def config_specs() -> Mapping[str, FamilySpec]:
+    """What the config checks need of each family: its options model, and whether devices of
     several families may share one port (Modbus RTU on RS-485)."""
-    _load_families()
-    return {name: FamilySpec(f.options, f.transport == "modbus") for name, f in sorted(_FAMILIES.items())}
+    return _Specs()

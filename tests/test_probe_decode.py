@@ -82,7 +82,7 @@ def test_decode_rejects_unknown_protocol_with_suggestion(tmp_path: Path) -> None
     capture = tmp_path / "x.bin"
     capture.write_bytes(b"\x00")
     result = ioc("decode", "--protocol", "sds01", str(capture))
-    assert result.returncode == 2 and "did you mean 'sds011'" in result.stderr
+    assert result.returncode == 2 and "did you mean 'sds011'" in " ".join(result.stderr.split())
 
 
 def test_decode_reads_a_station_file_with_status_as_quality(tmp_path: Path) -> None:

@@ -29,7 +29,7 @@ Our readings where the text is silent or ambiguous:
 
 from __future__ import annotations
 
-import itertools
+import bisect
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -63,18 +63,28 @@ O3_8H_LIMIT = 400.0
 """Above this highest 8-h O3 mean the decision drops the 8-h term."""
 
 
-def _column(pollutant: str, averaging: Averaging) -> list[tuple[int, float]]:
+def _pairs(name: str) -> tuple[tuple[int, ...], tuple[float, ...]]:
+    rows = [(level, bp) for level, bp in zip(LEVELS, BREAKPOINTS[name], strict=True) if bp is not None]
+    return tuple(level for level, _ in rows), tuple(bp for _, bp in rows)
+
+
+_COLUMNS: dict[tuple[str, str], tuple[tuple[int, ...], tuple[float, ...]]] = {
+    ("o3", "1h"): _pairs("o3_1h"),
+    ("o3", "8h"): _pairs("o3_8h"),
+    **{(p, "1h"): _pairs(p) for p in POLLUTANTS if p != "o3"},
+}
+"""(pollutant, averaging) → (I levels, BP breakpoints): the table above, indexed the way it is used."""
+
+
+def _column(pollutant: str, averaging: Averaging) -> tuple[tuple[int, ...], tuple[float, ...]]:
+    column = _COLUMNS.get((pollutant, averaging))
+    if column is not None:
+        return column
     if pollutant not in POLLUTANTS:
         raise ValueError(f"unknown pollutant {pollutant!r}; expected one of {', '.join(POLLUTANTS)}")
     if pollutant == "o3":
-        if averaging not in ("1h", "8h"):
-            raise ValueError(f"O3 averaging must be '1h' or '8h', not {averaging!r}")
-        name = f"o3_{averaging}"
-    elif averaging != "1h":
-        raise ValueError(f"{pollutant} has one breakpoint column; averaging {averaging!r} is for O3 only")
-    else:
-        name = pollutant
-    return [(i, bp) for i, bp in zip(LEVELS, BREAKPOINTS[name], strict=True) if bp is not None]
+        raise ValueError(f"O3 averaging must be '1h' or '8h', not {averaging!r}")
+    raise ValueError(f"{pollutant} has one breakpoint column; averaging {averaging!r} is for O3 only")
 
 
 def sub_index(pollutant: str, concentration: float, averaging: Averaging = "1h") -> float | None:
@@ -84,24 +94,21 @@ def sub_index(pollutant: str, concentration: float, averaging: Averaging = "1h")
     their 1-h means, NowCasts and 24-h means alike. Above the top breakpoint: 500 (capped), or
     None for the O3 8-h column. Negative or non-finite concentrations raise ValueError.
     """
-    column = _column(pollutant, averaging)
-    if not math.isfinite(concentration) or concentration < 0:
+    levels, bps = _column(pollutant, averaging)
+    if not 0 <= concentration < math.inf:
         raise ValueError(f"{pollutant} concentration must be finite and ≥ 0, got {concentration!r}")
-    top_level, top_bp = column[-1]
-    if concentration >= top_bp:
-        if concentration == top_bp or top_level == LEVELS[-1]:
-            return float(top_level)
+    if concentration >= bps[-1]:
+        if concentration == bps[-1] or levels[-1] == LEVELS[-1]:
+            return float(levels[-1])
         return None
-    for (i_lo, bp_lo), (i_hi, bp_hi) in itertools.pairwise(column):
-        if bp_lo <= concentration < bp_hi:
-            # Multiply before dividing: exact halves (e.g. 50.5) then survive float arithmetic.
-            return (i_hi - i_lo) * (concentration - bp_lo) / (bp_hi - bp_lo) + i_lo
-    raise AssertionError("unreachable: breakpoints cover 0 … top")
+    i = bisect.bisect_right(bps, concentration) - 1  # BP[i] ≤ C < BP[i+1]
+    # Multiply before dividing: exact halves (e.g. 50.5) then survive float arithmetic.
+    return (levels[i + 1] - levels[i]) * (concentration - bps[i]) / (bps[i + 1] - bps[i]) + levels[i]
 
 
 def beyond_scale(pollutant: str, concentration: float, averaging: Averaging = "1h") -> bool:
     """True when ``concentration`` is above the column's top breakpoint."""
-    return concentration > _column(pollutant, averaging)[-1][1]
+    return concentration > _column(pollutant, averaging)[1][-1]
 
 
 _SNAP = Decimal("1e-9")
@@ -183,15 +190,22 @@ def _sub_1h(pollutant: str, concentration: float) -> float:
     return value
 
 
+_KNOWN = frozenset(POLLUTANTS)
+
+
 def _check_keys(series: Mapping[str, object]) -> None:
-    unknown = sorted(set(series) - set(POLLUTANTS))
-    if unknown:
+    if not _KNOWN.issuperset(series):
+        unknown = sorted(set(series) - _KNOWN)
         raise ValueError(f"unknown pollutants {unknown}; expected {', '.join(POLLUTANTS)}")
 
 
 def _best(subs: dict[str, float]) -> tuple[int, str]:
-    dominant = max(POLLUTANTS, key=lambda p: (subs.get(p, -1.0), -POLLUTANTS.index(p)))
-    return round_half_up(subs[dominant]), dominant
+    dominant, top = "", -1.0
+    for pollutant in POLLUTANTS:  # strict ">" keeps the first of equals: POLLUTANTS breaks ties
+        value = subs.get(pollutant)
+        if value is not None and value > top:
+            dominant, top = pollutant, value
+    return round_half_up(top), dominant
 
 
 def hourly_aqi(station_hours: Mapping[str, Sequence[float | None]]) -> HourlyAqi | None:
@@ -210,7 +224,7 @@ def hourly_aqi(station_hours: Mapping[str, Sequence[float | None]]) -> HourlyAqi
         return None
     subs = {p: _sub_1h(p, c) for p, c in concentrations.items()}
     aqi, dominant = _best(subs)
-    capped = tuple(p for p in POLLUTANTS if p in concentrations and beyond_scale(p, concentrations[p]))
+    capped = tuple(p for p in POLLUTANTS if subs.get(p) == 500 and beyond_scale(p, concentrations[p]))
     return HourlyAqi(aqi, dominant, subs, concentrations, capped)
 
 

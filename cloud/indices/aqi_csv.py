@@ -26,7 +26,7 @@ import csv
 import difflib
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -100,16 +100,14 @@ def _pollutant_problem(text: str) -> str:
     return f"unknown pollutant {text!r}{hint}"
 
 
-def _value(text: str) -> float | str:
+def _value_problem(text: str) -> str:
     try:
         value = float(text)
     except ValueError:
         return f"value {text!r} is not a number (use a dot for decimals)"
     if not math.isfinite(value):
         return f"value {text!r} is not a finite number"
-    if value < 0:
-        return f"negative value {text} (a concentration is ≥ 0)"
-    return value
+    return f"negative value {text} (a concentration is ≥ 0)"
 
 
 class _Problems:
@@ -125,63 +123,61 @@ class _Problems:
             self.kept.append((line, message))
 
 
-def parse_records(records: Iterable[tuple[int, list[str]]], problems: _Problems) -> dict[str, StationSeries]:
-    """Parse (line number, CSV record) pairs, header first, into series per station."""
-    rows = iter(records)
-    first = next(rows, None)
-    header = [name.strip() for name in first[1]] if first else []
+def parse_records(reader: Any, problems: _Problems) -> dict[str, StationSeries]:
+    """Parse a :func:`csv.reader` (header first) into series per station; problems go to ``problems``.
+
+    A year of 20 stations is a million rows, hence the plain loop and the cached time parsing.
+    """
+    header = [name.strip() for name in next(reader, [])]
     missing = [name for name in COLUMNS if name not in header]
     if missing:
         shown = ",".join(header) or "(empty)"
-        problems.add(
-            first[0] if first else 1,
-            f"header {shown!r} lacks {', '.join(missing)}; expected {','.join(COLUMNS)}",
-        )
+        problems.add(1, f"header {shown!r} lacks {', '.join(missing)}; expected {','.join(COLUMNS)}")
         return {}
     at = [header.index(name) for name in COLUMNS]
     width = len(header)
     series: dict[str, StationSeries] = defaultdict(lambda: defaultdict(dict))
-    seen: dict[tuple[str, Hour, str], int] = {}
+    first_line: dict[tuple[str, Hour, str], int] = {}
     times: dict[str, Hour | str] = {}  # every time string repeats for each station and pollutant
-    for line, record in rows:
-        if not any(cell.strip() for cell in record):
-            continue  # a blank line is harmless
+    known = frozenset(POLLUTANTS)
+    inf = math.inf
+    last = reader.line_num
+    for record in reader:
+        line, last = last + 1, reader.line_num  # the line a record starts on; quoted fields may span lines
         if len(record) != width:
-            problems.add(line, f"expected {width} fields ({','.join(header)}), got {len(record)}")
-            continue
+            if record and any(cell.strip() for cell in record):
+                problems.add(line, f"expected {width} fields ({','.join(header)}), got {len(record)}")
+            continue  # blank lines are harmless
         station, time_text, pollutant, value_text = (record[i].strip() for i in at)
         hour = times.get(time_text)
         if hour is None:
             hour = times[time_text] = _parse_time(time_text)
-        value = _value(value_text)
-        found = []
+        try:
+            value = float(value_text)
+        except ValueError:
+            value = -1.0
+        if station and type(hour) is int and pollutant in known and 0 <= value < inf:
+            bucket = series[station][pollutant]
+            key = (station, hour, pollutant)
+            if hour in bucket:
+                problems.add(
+                    line, f"duplicate of line {first_line[key]}: {station} {pollutant} at {time_text}"
+                )
+            else:
+                bucket[hour] = value
+                first_line[key] = line
+            continue
+        if not any(cell.strip() for cell in record):
+            continue
         if not station:
-            found.append("empty station")
+            problems.add(line, "empty station")
         if isinstance(hour, str):
-            found.append(hour)
-        if pollutant not in POLLUTANTS:
-            found.append(_pollutant_problem(pollutant))
-        if isinstance(value, str):
-            found.append(value)
-        for message in found:
-            problems.add(line, message)
-        if found or isinstance(hour, str) or isinstance(value, str):
-            continue
-        key = (station, hour, pollutant)
-        if key in seen:
-            problems.add(line, f"duplicate of line {seen[key]}: {station} {pollutant} at {time_text} again")
-            continue
-        seen[key] = line
-        series[station][pollutant][hour] = value
+            problems.add(line, hour)
+        if pollutant not in known:
+            problems.add(line, _pollutant_problem(pollutant))
+        if not 0 <= value < inf:
+            problems.add(line, _value_problem(value_text))
     return series
-
-
-def _numbered(reader: Any) -> Iterator[tuple[int, list[str]]]:
-    """Records with the line each starts on (a quoted field may span lines)."""
-    last = 0
-    for record in reader:
-        yield last + 1, record
-        last = reader.line_num
 
 
 def read_hourly(path: Path) -> dict[str, StationSeries]:
@@ -192,8 +188,9 @@ def read_hourly(path: Path) -> dict[str, StationSeries]:
     problems = _Problems()
     with path.open(newline="", encoding="utf-8-sig") as handle:
         reader = csv.reader(handle)
+        series: dict[str, StationSeries] = {}
         try:
-            series = parse_records(_numbered(reader), problems)
+            series = parse_records(reader, problems)
         except UnicodeDecodeError as exc:
             problems.add(reader.line_num + 1, f"not UTF-8 text ({exc.reason}); save the file as UTF-8")
         except csv.Error as exc:
@@ -220,23 +217,36 @@ class _Clock:
         return int(datetime(day.year, day.month, day.day, tzinfo=TZ).timestamp() // 3600)
 
 
+_PAD = 31
+"""None-padding on both sides of a dense series, so every window slice stays in range."""
+
+
 def station_rows(station: str, series: StationSeries, clock: _Clock) -> list[Row]:
     """The hourly rows (by hour) then daily rows (by date) of one station."""
     hours = sorted(set().union(*(values.keys() for values in series.values())))
+    if not hours:
+        return []
+    # Dense per-pollutant lists make each window one slice instead of a dozen dict look-ups.
+    origin = hours[0] - _PAD
+    size = hours[-1] - origin + 1 + _PAD
+    dense: dict[str, list[float | None]] = {}
+    for pollutant, values in series.items():
+        column: list[float | None] = [None] * size
+        for hour, value in values.items():
+            column[hour - origin] = value
+        dense[pollutant] = column
     rows: list[Row] = []
     for hour in hours:
-        window = {
-            p: [values.get(hour - k) for k in range(HOURS if p in PM else 1)] for p, values in series.items()
-        }
+        at = hour - origin
+        window = {p: col[at : at - HOURS : -1] if p in PM else col[at : at + 1] for p, col in dense.items()}
         result = hourly_aqi(window)
         if result is not None:
             rows.append(Row(station, "hourly", clock.local(hour).isoformat(), result.aqi, result.dominant))
-    o3 = series.get("o3", {})
+    o3 = dense.get("o3", [None] * size)
     for day in sorted({clock.local(hour).date() for hour in hours}):
-        start = clock.day_start(day)
-        day_hours = {p: [values.get(start + k) for k in range(24)] for p, values in series.items()}
-        before = [o3.get(start - 7 + k) for k in range(7)]
-        result = daily_aqi(day_hours, o3_before=before)
+        at = clock.day_start(day) - origin
+        day_hours = {p: col[at : at + 24] for p, col in dense.items()}
+        result = daily_aqi(day_hours, o3_before=o3[at - 7 : at])
         if result is not None:
             rows.append(Row(station, "daily", day.isoformat(), result.aqi, result.dominant))
     return rows

@@ -31,20 +31,24 @@ HOURS = 12
 MIN_OF_FIRST_THREE = 2
 """How many of c1, c2, c3 must exist for a NowCast value."""
 
+_HALVES = [0.5**i for i in range(HOURS + 1)]
 HalfWeightForm = Literal["decision", "normalised"]
+
+
+def _weight(available: Sequence[float]) -> float:
+    low, high = min(available), max(available)
+    if low < 0 or not math.isfinite(sum(available)):  # NaN and ±inf survive the sum
+        raise ValueError(f"hourly means must be finite and ≥ 0, got {list(available)!r}")
+    if high == 0:
+        return 1.0
+    w_star = low / high
+    return w_star if w_star > 0.5 else 0.5
 
 
 def nowcast_weight(hourly: Sequence[float | None]) -> float | None:
     """The weight w of the decision (w* = min/max clamped below at 1/2), or None without data."""
     available = [c for c in hourly[:HOURS] if c is not None]
-    if not available:
-        return None
-    _check(available)
-    high = max(available)
-    if high == 0:
-        return 1.0
-    w_star = min(available) / high
-    return w_star if w_star > 0.5 else 0.5
+    return _weight(available) if available else None
 
 
 def nowcast(hourly: Sequence[float | None], *, half_weight_form: HalfWeightForm = "decision") -> float | None:
@@ -54,22 +58,16 @@ def nowcast(hourly: Sequence[float | None], *, half_weight_form: HalfWeightForm 
     formula: ``"decision"`` (default) is the decision's unnormalised Σ (1/2)^i·ci, ``"normalised"``
     divides by the weights' sum like the w > 1/2 case.
     """
-    window = list(hourly[:HOURS])
-    if sum(c is not None for c in window[:3]) < MIN_OF_FIRST_THREE:
-        return None
-    w = nowcast_weight(window)
-    if w is None:  # unreachable after the check above; keeps type checkers honest
-        return None
-    present = [(i, c) for i, c in enumerate(window, start=1) if c is not None]
-    if w > 0.5 or half_weight_form == "normalised":
-        weights = [w ** (i - 1) for i, _ in present]
-        return sum(wt * c for wt, (_, c) in zip(weights, present, strict=True)) / sum(weights)
-    if half_weight_form != "decision":
+    if half_weight_form not in ("decision", "normalised"):
         raise ValueError(f"half_weight_form must be 'decision' or 'normalised', not {half_weight_form!r}")
-    return sum(0.5**i * c for i, c in present)
-
-
-def _check(values: Sequence[float]) -> None:
-    for c in values:
-        if not math.isfinite(c) or c < 0:
-            raise ValueError(f"hourly means must be finite and ≥ 0, got {c!r}")
+    first = hourly[:3]
+    if len(first) - list(first).count(None) < MIN_OF_FIRST_THREE:
+        return None
+    window = hourly[:HOURS]
+    # Exponents from 0: hour i (1-based) has weight w^(i−1), or (1/2)^i in the decision's w = 1/2 form.
+    present = [(k, c) for k, c in enumerate(window) if c is not None]
+    w = _weight([c for _, c in present])
+    if w == 0.5 and half_weight_form == "decision":
+        return sum(_HALVES[k + 1] * c for k, c in present)
+    powers = [w**k for k in range(len(window))]
+    return sum(powers[k] * c for k, c in present) / sum(powers[k] for k, _ in present)

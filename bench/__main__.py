@@ -7,7 +7,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from bench import decode, ingest_path
+from bench import decode, edge_agent, ingest_path
 from bench.results import report
 
 ROOT = Path("var/bench/services")
@@ -20,6 +20,8 @@ def main() -> None:
         figures = ingest_path.run(ROOT / "ingest")
     with console.status("decode throughput per serial family …"):
         figures += decode.run()
+    with console.status("edge agent: 100 Modbus TCP devices, steady state and a 1-hour backlog (≈4 min) …"):
+        figures += edge_agent.run(ROOT / "edge")
     report(figures, console)
 
 

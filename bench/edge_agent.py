@@ -194,9 +194,9 @@ def run(root: Path, devices: int = 100, steady_s: float = 60.0, outage_s: int = 
             # After an outage: the buffer holds an hour of this load; live polling goes on.
             backlog = _prefill(root / "edge-drain", devices, outage_s)
             status_port = free_port()
-            started = time.monotonic()
             agent = _agent(config, broker, root / "edge-drain", status_port, logs / "agent-drain.log")
             _wait_status(status_port)
+            started = time.monotonic()  # the agent is up: from here it drains
             probe.reset(time.time_ns())
             while _status(status_port)["buffer_depth"] > devices * 2:
                 if time.monotonic() - started > 900:

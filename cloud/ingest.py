@@ -98,7 +98,7 @@ class IngestWorker:
         broker_port: int,
         writer: Writer,
         worker_id: str = "ingest-1",
-        max_points: int = 5000,
+        max_bytes: int = 600_000,
         max_wait_s: float = 0.1,
         cities: str = "+",
         session_expiry_s: int = 24 * 3600,
@@ -107,7 +107,7 @@ class IngestWorker:
         self.stats = IngestStats()
         # Called with the readings InfluxDB has just accepted (benchmarks measure latency here).
         self.on_stored: Callable[[list[Reading]], None] | None = None
-        self.max_points = max_points
+        self.max_bytes = max_bytes
         self.max_wait_s = max_wait_s
         self._inbox: queue.Queue[mqtt.MQTTMessage] = queue.Queue()
         self._stop = threading.Event()
@@ -158,15 +158,18 @@ class IngestWorker:
         except queue.Empty:
             return []
         messages = [first]
+        size = len(first.payload)
         deadline = time.monotonic() + self.max_wait_s
-        while len(messages) * 50 < self.max_points:
+        # Bounded by bytes, not messages: a gateway's backlog batch holds 500 readings, a live one a
+        # few; one write of ~5 000 readings keeps a live reading from waiting behind a huge batch.
+        while size < self.max_bytes:
             remaining = deadline - time.monotonic()
             try:
-                messages.append(
-                    self._inbox.get(timeout=max(remaining, 0)) if remaining > 0 else self._inbox.get_nowait()
-                )
+                message = self._inbox.get(timeout=remaining) if remaining > 0 else self._inbox.get_nowait()
             except queue.Empty:
                 break
+            messages.append(message)
+            size += len(message.payload)
         return messages
 
     def _run(self) -> None:

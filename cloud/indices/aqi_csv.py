@@ -82,7 +82,9 @@ def _parse_time(text: str) -> Hour | str:
     except ValueError:
         return f"unparsable time {text!r}; expected ISO 8601 such as 2026-01-15T08:00:00+07:00"
     if moment.utcoffset() is None:
-        return f"time {text!r} has no UTC offset; write it with one, e.g. {text}+07:00"
+        return (
+            f"time {text!r} has no UTC offset; add one, e.g. 2026-01-15T08:00:00+07:00 for 08:00 in Vietnam"
+        )
     seconds = moment.timestamp()
     if seconds % 3600:
         return f"time {text!r} is not the start of an hour (rows are hourly means)"
@@ -161,7 +163,8 @@ def parse_records(reader: Any, problems: _Problems) -> dict[str, StationSeries]:
             key = (station, hour, pollutant)
             if hour in bucket:
                 problems.add(
-                    line, f"duplicate of line {first_line[key]}: {station} {pollutant} at {time_text}"
+                    line,
+                    f"duplicate of line {first_line[key]}: {station} {pollutant} for the hour {time_text}",
                 )
             else:
                 bucket[hour] = value

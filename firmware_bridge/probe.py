@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import serial
 
 from firmware_bridge import registry
-from firmware_bridge.registry import DeviceFamily, Sample, SerialSettings
+from firmware_bridge.registry import DeviceFamily, SerialSettings
 
 # Baud rates field devices commonly ship with, tried after the known families' own settings.
 COMMON_BAUDS = (9600, 19200, 4800, 2400, 38400, 115200)
@@ -22,17 +22,11 @@ FRAMINGS = ((8, "N", 1), (7, "E", 1))
 class ProbeHit:
     family: str
     settings: SerialSettings
-    frames: int
-    dropped: int
-    sample: Sample
+    detail: str
 
     def describe(self) -> str:
         s = self.settings
-        fields = ", ".join(f"{k}={v}" for k, v in self.sample.fields.items())
-        return (
-            f"{self.family} at {s.baudrate} {s.bytesize}{s.parity}{int(s.stopbits)}: {fields} "
-            f"({self.frames} frames, {self.dropped} dropped)"
-        )
+        return f"{self.family} at {s.baudrate} {s.bytesize}{s.parity}{int(s.stopbits)}: {self.detail}"
 
 
 @dataclass(frozen=True)
@@ -59,17 +53,19 @@ def candidate_settings(families: Iterable[DeviceFamily]) -> list[SerialSettings]
 
 def best_match(data: bytes, families: Iterable[DeviceFamily], settings: SerialSettings) -> ProbeHit | None:
     """The family whose decoder makes the most frames of ``data`` (ties: fewest drops)."""
-    best: ProbeHit | None = None
+    best: tuple[int, int, ProbeHit] | None = None
     for family in families:
         assert family.new_decoder is not None
         decoder = family.new_decoder()
         samples = decoder.feed(data)
         if not samples:
             continue
-        hit = ProbeHit(family.name, settings, len(samples), sum(decoder.dropped.values()), samples[-1])
-        if best is None or (hit.frames, -hit.dropped) > (best.frames, -best.dropped):
-            best = hit
-    return best
+        dropped = sum(decoder.dropped.values())
+        fields = ", ".join(f"{k}={v}" for k, v in samples[-1].fields.items())
+        hit = ProbeHit(family.name, settings, f"{fields} ({len(samples)} frames, {dropped} dropped)")
+        if best is None or (len(samples), -dropped) > best[:2]:
+            best = (len(samples), -dropped, hit)
+    return best[2] if best else None
 
 
 def _listen(port: str, settings: SerialSettings, seconds: float) -> bytes | None:
@@ -102,7 +98,9 @@ def probe(
     """Try the settings in order until a family decodes frames (or all, with ``all_settings``)."""
     families = [registry.get(name) for name in registry.names()]
     streams = [f for f in families if f.new_decoder is not None and f.transport == "serial"]
-    settings_list = candidate_settings(streams)
+    # Devices that answer only when asked, one probe each (two Modbus families share one).
+    askers = {id(f.probe): f for f in families if f.probe is not None}.values()
+    settings_list = candidate_settings([*streams, *askers])
     if not all_settings:
         settings_list = settings_list[: len({f.serial for f in streams}) + 2]
     tried: list[SerialSettings] = []
@@ -118,6 +116,13 @@ def probe(
         total += len(data)
         seen = seen or data[:32]
         hit = best_match(data, streams, settings)
+        if hit is None and not data:  # a talking device would have been heard; ask the silent kind
+            for family in askers:
+                assert family.probe is not None
+                detail = family.probe(port, settings, seconds_per_setting)
+                if detail:
+                    hit = ProbeHit(family.name, settings, detail)
+                    break
         if hit is not None:
             return ProbeResult(hit, tried, total, seen)
     return ProbeResult(None, tried, total, seen)

@@ -122,6 +122,8 @@ class DeviceFamily:
     parse_capture: Callable[[str, bytes], tuple[list[Sample], collections.Counter[str]]] | None = None
     new_processor: Callable[[DeviceContext], Processor] | None = None
     options: type[BaseModel] | None = None  # validates the device's ``options:`` in a city config
+    # Devices that speak only when asked (Modbus RTU): (port, line settings, timeout) → what answered.
+    probe: Callable[[str, SerialSettings, float], str | None] | None = None
     # Simulator keyword arguments `make demo` uses (e.g. a faster truck cycle so the wall fills quickly).
     demo_kwargs: dict[str, Any] = field(default_factory=dict)
 

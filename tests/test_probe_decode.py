@@ -97,3 +97,13 @@ def test_decode_reads_a_station_file_with_status_as_quality(tmp_path: Path) -> N
     assert by_quality == {"good": {"pH": 7.25}, "calibrating": {"cod": 18.5}}
     assert all(d["measurement"] == "water_quality" and d["time_ns"] for d in decoded)
     assert "dropped:" in result.stderr and "1 readings" not in result.stderr
+
+
+def test_probe_asks_a_silent_modbus_rtu_slave() -> None:
+    sim = registry.get("modbus-water").new_simulator(interval_s=0.5, seed=2, units=[3], transport="rtu")
+    with sim:
+        result = ioc("probe", sim.port, "--timeout", "0.5")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("Found modbus-water at 9600 8N1: Modbus RTU slave(s): unit 3"), (
+        result.stdout
+    )

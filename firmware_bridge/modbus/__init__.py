@@ -10,6 +10,7 @@ from functools import partial
 
 from firmware_bridge.modbus.bus import BUSES
 from firmware_bridge.modbus.options import ModbusOptions
+from firmware_bridge.modbus.probe import probe_rtu
 from firmware_bridge.modbus.regmap import MapError, load_map, shipped_maps
 from firmware_bridge.modbus.simulator import FAULTS, ModbusSimulator
 from firmware_bridge.modbus.source import ModbusDeviceError, ModbusSource
@@ -37,6 +38,7 @@ WATER_FAMILY = register(
         serial=SerialSettings(baudrate=9600, bytesize=8, parity="N", stopbits=1),
         new_source=_water_source,
         options=ModbusOptions,
+        probe=probe_rtu,  # one Modbus probe for both families: it cannot tell a sonde from an analyser
     )
 )
 

@@ -16,19 +16,36 @@ cloud_app = typer.Typer(no_args_is_help=True, help="Cloud ingest.")
 @cloud_app.command("ingest")
 def cloud_ingest(
     broker: Annotated[str, typer.Option(help="MQTT broker HOST:PORT.")] = "127.0.0.1:1883",
-    influxdb: Annotated[str, typer.Option(help="InfluxDB URL (v1 /write API).")] = "http://127.0.0.1:8086",
-    database: str = "ioc",
+    influxdb: Annotated[str, typer.Option(help="InfluxDB URL.")] = "http://127.0.0.1:8086",
+    database: Annotated[str, typer.Option(help="v1 database, or v2 bucket.")] = "ioc",
+    api: Annotated[
+        str, typer.Option(help="v1 (/write: InfluxDB 1.x) or v2 (/api/v2/write: 2.x, 3.x, Cloud, 1.8+).")
+    ] = "v1",
+    org: Annotated[str, typer.Option(help="v2 organisation.")] = "-",
+    token_env: Annotated[
+        str, typer.Option(help="Environment variable holding the v2 token.")
+    ] = "INFLUXDB_TOKEN",
     worker_id: str = "ingest-1",
     cities: Annotated[str, typer.Option(help="Ingest only this city id ('+' for all).")] = "+",
     verbose: bool = False,
 ) -> None:
     """Run one ingest worker until SIGINT/SIGTERM; run more for more throughput."""
-    from cloud.influx_writer import InfluxV1Writer
+    import os
+
+    from cloud.influx_writer import InfluxV1Writer, InfluxV2Writer
     from cloud.ingest import IngestWorker
 
     setup_logging(verbose)
     host, port = host_port(broker)
-    worker = IngestWorker(host, port, InfluxV1Writer(influxdb, database), worker_id, cities=cities).start()
+    if api not in ("v1", "v2"):
+        raise typer.BadParameter(f"--api is v1 or v2, not {api!r}")
+    # The token comes from the environment, never from a command line that `ps` shows.
+    writer = (
+        InfluxV1Writer(influxdb, database)
+        if api == "v1"
+        else InfluxV2Writer(influxdb, database, os.environ.get(token_env, ""), org)
+    )
+    worker = IngestWorker(host, port, writer, worker_id, cities=cities).start()
     logging.getLogger("cloud").info("%s: %s:%d → %s/%s", worker_id, host, port, influxdb, database)
     wait_for_signal()
     worker.stop()

@@ -43,3 +43,37 @@ class InfluxV1Writer:
         detail = response.data[:500].decode(errors="replace")
         # 4xx: InfluxDB parsed the request and refused (some of) the points; 5xx: try again.
         raise WriteError(f"InfluxDB answered {response.status}: {detail}", retryable=response.status >= 500)
+
+
+class InfluxV2Writer:
+    """Line protocol through the v2 ``/api/v2/write`` API with influxdb-client: InfluxDB 2.x, 3.x,
+    Cloud, 1.8+ (bucket "db/rp"), and servers that speak it (VictoriaMetrics)."""
+
+    def __init__(
+        self, url: str, bucket: str, token: str = "", org: str = "-", timeout_s: float = 30.0
+    ) -> None:
+        from influxdb_client import InfluxDBClient
+        from influxdb_client.client.write_api import SYNCHRONOUS
+
+        self.bucket, self.org = bucket, org
+        self._client = InfluxDBClient(url=url, token=token, org=org, timeout=int(timeout_s * 1000))
+        self._write = self._client.write_api(write_options=SYNCHRONOUS)
+
+    def write(self, lines: Sequence[str]) -> None:
+        from influxdb_client.rest import ApiException
+        from urllib3.exceptions import HTTPError
+
+        if not lines:
+            return
+        try:
+            self._write.write(bucket=self.bucket, org=self.org, record="\n".join(lines))
+        except ApiException as exc:
+            detail = (exc.body or b"")[:500] if isinstance(exc.body, bytes) else str(exc.body)[:500]
+            raise WriteError(
+                f"InfluxDB answered {exc.status}: {detail}", retryable=(exc.status or 500) >= 500
+            ) from None
+        except (HTTPError, OSError) as exc:
+            raise WriteError(f"InfluxDB unreachable: {exc}", retryable=True) from None
+
+    def close(self) -> None:
+        self._client.close()

@@ -215,6 +215,42 @@ class InfluxDB(ManagedService):
         return out
 
 
+class VictoriaMetrics(ManagedService):
+    """A server that accepts InfluxDB's v2 write API (Debian ``victoria-metrics``): the real peer
+    for the v2 writer's tests, since Debian's ``influxdb`` is a 1.x server."""
+
+    name = "victoria-metrics"
+    binary = "victoria-metrics"
+    package = "victoria-metrics"
+    config_template = ""  # configured by flags
+
+    def _choose_ports(self) -> dict[str, int]:
+        return {"http_port": free_port()}
+
+    def _render_config(self) -> Path:
+        return self.data_dir
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.ports['http_port']}"
+
+    def _command(self, config: Path) -> list[str]:
+        return [
+            find_binary(self.binary, self.package),
+            f"-httpListenAddr=127.0.0.1:{self.ports['http_port']}",
+            f"-storageDataPath={self.data_dir / 'data'}",
+            "-search.latencyOffset=0s",  # read back what was just written
+            "-retentionPeriod=100y",  # replays of old edge data must not fall outside retention
+            "-loggerLevel=ERROR",
+        ]
+
+    def ready(self) -> bool:
+        try:
+            return InfluxDB._http.request("GET", f"{self.url}/health", timeout=0.5).status == 200
+        except urllib3.exceptions.HTTPError:
+            return False
+
+
 def environment_summary() -> dict[str, str]:
     """Which binaries would be used, for `ioc services check` and error reports."""
     summary = {}

@@ -27,7 +27,8 @@ from ioc.services import InfluxDB, Mosquitto
 CITY = "bench"
 GATEWAYS = 50
 READINGS_PER_BATCH = 50
-START_NS = 1_767_225_600_000_000_000  # 2026-01-01, fixed so runs write the same points
+# A day ago, to the second: inside ingest's time window, and the same points within one run.
+START_NS = (time.time_ns() // 1_000_000_000 - 86_400) * 1_000_000_000
 
 
 def readings(count: int, gateways: int = GATEWAYS) -> list[Reading]:

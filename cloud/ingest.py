@@ -24,9 +24,9 @@ from paho.mqtt.properties import Properties
 
 from cloud.influx_writer import WriteError
 from cloud.points import to_line
-from ioc import payload, topics
-from ioc.measurements import check_reading
-from ioc.reading import Reading, now_ns
+from cloud.validation import message_to_readings
+from ioc import topics
+from ioc.reading import Reading
 
 log = logging.getLogger(__name__)
 
@@ -46,49 +46,6 @@ class IngestStats:
     rejected: int = 0
     write_retries: int = 0
     reject_reasons: dict[str, int] = field(default_factory=dict)
-
-
-def _reject(reasons: dict[str, int], topic: topics.Topic | None, reason: str, device: str = "-") -> Reading:
-    reasons[reason.split(":")[0]] = reasons.get(reason.split(":")[0], 0) + 1
-    tags = {
-        "city": topic.city if topic else "-",
-        "site": "-",
-        "gateway": topic.gateway if topic else "-",
-        "device": device,
-    }
-    return Reading("ingest_rejects", tags, {"reason": reason[:256], "count": 1}, now_ns())
-
-
-def message_to_readings(topic_name: str, data: bytes, reasons: dict[str, int]) -> tuple[list[Reading], int]:
-    """Good readings of one message plus reject points for the rest; returns (points, rejected)."""
-    topic = topics.parse(topic_name)
-    if topic is None or topic.kind != "up":
-        return [_reject(reasons, None, f"not an ioc up topic: {topic_name[:100]}")], 1
-    try:
-        batch = payload.decode(data)
-    except payload.PayloadError as exc:
-        return [_reject(reasons, topic, f"bad payload: {exc}")], 1
-    out: list[Reading] = []
-    rejected = 0
-    if batch.gateway != topic.gateway:
-        return [_reject(reasons, topic, f"payload gateway {batch.gateway!r} differs from topic's")], 1
-    for index, reason in batch.rejects:
-        out.append(_reject(reasons, topic, f"bad reading #{index}: {reason}"))
-        rejected += 1
-    for reading in batch.readings:
-        problem = check_reading(reading)
-        if problem is None and reading.tags.get("gateway") != topic.gateway:
-            problem = "gateway tag differs from the topic's gateway"
-        if problem is None and reading.tags.get("city") != topic.city:
-            problem = "city tag differs from the topic's city"
-        if problem is None:
-            out.append(reading)
-        else:
-            out.append(
-                _reject(reasons, topic, f"invalid reading: {problem}", reading.tags.get("device", "-"))
-            )
-            rejected += 1
-    return out, rejected
 
 
 class IngestWorker:

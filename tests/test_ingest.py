@@ -1,0 +1,143 @@
+"""Cloud ingest against the real broker and database: workers share the load and store every
+reading once; a corpus of malformed and hostile messages is refused with reasons while the good
+readings around them land."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+
+import paho.mqtt.client as mqtt
+import pytest
+from paho.mqtt.enums import CallbackAPIVersion
+
+from cloud.influx_writer import InfluxV1Writer
+from cloud.ingest import IngestWorker
+from ioc import payload, topics
+from ioc.reading import Reading
+from ioc.services import InfluxDB, Mosquitto
+from tests.pipeline import wait_for
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
+
+
+@pytest.fixture
+def publisher(broker: Mosquitto) -> Iterator[mqtt.Client]:
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
+    client.max_inflight_messages_set(500)
+    client.connect(broker.host, broker.port)
+    client.loop_start()
+    yield client
+    client.disconnect()
+    client.loop_stop()
+
+
+def good(city: str, gateway: str, i: int, device: str = "pm01") -> Reading:
+    tags = {"city": city, "site": "s1", "gateway": gateway, "device": device}
+    return Reading(
+        "air_quality", tags, {"pm25": float(i % 300), "pm10": 20.0}, time.time_ns() - 10**9 * 60 + i * 1000
+    )
+
+
+def workers(broker: Mosquitto, influx: InfluxDB, database: str, city: str, n: int) -> list[IngestWorker]:
+    started = [
+        IngestWorker(
+            broker.host, broker.port, InfluxV1Writer(influx.url, database), f"ingest-{city}-{i}", cities=city
+        ).start()
+        for i in range(n)
+    ]
+    wait_for(lambda: all(w.connected.is_set() for w in started), 10, "workers subscribed")
+    time.sleep(0.3)
+    return started
+
+
+def count(influx: InfluxDB, database: str, measurement: str = "air_quality") -> int:
+    rows = influx.rows(f'SELECT count("quality") FROM "{measurement}"', database)
+    return int(rows[0]["count"]) if rows else 0
+
+
+def test_two_workers_share_the_load_and_store_each_reading_once(
+    broker: Mosquitto, influx: InfluxDB, database: str, city_id: str, publisher: mqtt.Client
+) -> None:
+    pool = workers(broker, influx, database, city_id, 2)
+    try:
+        sent = 0
+        for gw in range(10):
+            gateway = f"gw{gw}"
+            batch = [good(city_id, gateway, i, f"pm{gw}") for i in range(2000)]
+            for seq, chunk in enumerate(payload.split(batch, 50)):
+                publisher.publish(
+                    topics.topic(city_id, gateway, "up"), payload.encode(gateway, seq, chunk), qos=1
+                )
+                sent += len(chunk)
+        wait_for(lambda: count(influx, database) >= sent, 60, f"{sent} points")
+        time.sleep(0.5)
+        assert count(influx, database) == sent
+        assert all(w.stats.points > 0 for w in pool), "both workers took part"
+        assert sum(w.stats.points for w in pool) == sent, "no message was handled twice"
+    finally:
+        for w in pool:
+            w.stop()
+
+
+def hostile_corpus(city: str) -> list[tuple[str, bytes, str]]:
+    """(topic, payload, reason fragment) for messages that must be refused."""
+    up = topics.topic(city, "gw1", "up")
+    r = json.loads(payload.encode("gw1", 1, [good(city, "gw1", 0)]))["readings"][0]
+
+    def doc(**changes: object) -> bytes:
+        return json.dumps({"v": 1, "gateway": "gw1", "seq": 1, "readings": [dict(r, **changes)]}).encode()
+
+    now = time.time_ns()
+    return [
+        (up, b"\x00\xff garbage", "bad payload"),
+        (up, b"{" * 10_000, "bad payload"),
+        (up, b'{"v": 9, "gateway": "gw1", "seq": 1, "readings": []}', "unsupported payload version"),
+        (up, b" " * (payload.MAX_PAYLOAD_BYTES + 10), "exceeds"),
+        (
+            up,
+            json.dumps({"v": 1, "gateway": "gw2", "seq": 1, "readings": []}).encode(),
+            "differs from the topic",
+        ),
+        (up, doc(m="drop_table"), "unknown measurement"),
+        (up, doc(f={"pm25": "NaN"}), "must be a number"),
+        (up, doc(f={"pm25": 1e12}), "plausible maximum"),
+        (up, doc(f={"pm25": 1.0, "evil": 1.0}), "unknown field"),
+        (up, doc(t=dict(r["t"], gateway="gw9")), "gateway tag differs"),
+        (up, doc(t=dict(r["t"], city="other")), "city tag differs"),
+        (up, doc(ts=now + 3600 * 10**9), "in the future"),
+        (up, doc(ts=now - 500 * 86400 * 10**9), "400 days old"),
+        (up, doc(ts=-5), "ts must be"),
+        (up, doc(q="excellent"), "unknown quality"),
+        (up, doc(t={"city": city, "x" * 100: "y"}), "tag key"),
+    ]
+
+
+def test_hostile_messages_are_refused_with_reasons_and_good_readings_land(
+    broker: Mosquitto, influx: InfluxDB, database: str, city_id: str, publisher: mqtt.Client
+) -> None:
+    (worker,) = workers(broker, influx, database, city_id, 1)
+    corpus = hostile_corpus(city_id)
+    try:
+        goods = 0
+        for i, (topic, data, _reason) in enumerate(corpus):
+            reading = good(city_id, "gw1", 1000 + i)
+            publisher.publish(topics.topic(city_id, "gw1", "up"), payload.encode("gw1", i, [reading]), qos=1)
+            publisher.publish(topic, data, qos=1)
+            goods += 1
+        wait_for(
+            lambda: (
+                count(influx, database) >= goods and count(influx, database, "ingest_rejects") >= len(corpus)
+            ),
+            30,
+            "goods and rejects",
+        )
+        reasons = [row["reason"] for row in influx.rows('SELECT "reason" FROM "ingest_rejects"', database)]
+        for _topic, _data, fragment in corpus:
+            assert any(fragment in reason for reason in reasons), f"no reject saying {fragment!r}: {reasons}"
+        assert count(influx, database) == goods
+        assert worker.stats.rejected == len(corpus)
+        assert worker._thread.is_alive(), "the worker is still running"
+    finally:
+        worker.stop()

@@ -77,10 +77,10 @@ def _payloads(count: int) -> list[tuple[str, bytes]]:
     return [msg for round_ in itertools.zip_longest(*per_gateway) for msg in round_ if msg is not None]
 
 
-def ingest_path_rate(broker: Mosquitto, influx: InfluxDB, points: int, logs: Path) -> float:
-    influx.create_database("path")
-    log = (logs / "bench-ingest.log").open("wb")
-    worker = subprocess.Popen(
+def _spawn_worker(
+    broker: Mosquitto, influx: InfluxDB, database: str, name: str, log: Path
+) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
         [
             sys.executable,
             "-m",
@@ -92,19 +92,30 @@ def ingest_path_rate(broker: Mosquitto, influx: InfluxDB, points: int, logs: Pat
             "--influxdb",
             influx.url,
             "--database",
-            "path",
+            database,
             "--worker-id",
-            "bench-ingest",
+            name,
         ],
-        stdout=log,
+        stdout=log.open("wb"),
         stderr=subprocess.STDOUT,
     )
+
+
+def ingest_path_rate(broker: Mosquitto, influx: InfluxDB, points: int, logs: Path, workers: int = 1) -> float:
+    database = f"path{workers}"
+    influx.create_database(database)
+    procs = [
+        _spawn_worker(
+            broker, influx, database, f"bench-ingest-{workers}-{i}", logs / f"ingest-{workers}-{i}.log"
+        )
+        for i in range(workers)
+    ]
     client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="bench-publisher", protocol=mqtt.MQTTv5)
     client.max_inflight_messages_set(1000)
     client.connect(broker.host, broker.port)
     client.loop_start()
     try:
-        # Until the worker has subscribed, a shared subscription drops what is published.
+        # Until a worker has subscribed, a shared subscription drops what is published.
         warmup = Reading(
             "air_quality",
             {"city": CITY, "site": "w", "gateway": "gw-0", "device": "warmup"},
@@ -112,26 +123,28 @@ def ingest_path_rate(broker: Mosquitto, influx: InfluxDB, points: int, logs: Pat
             START_NS,
         )
         deadline = time.monotonic() + 30
-        while not influx.rows("SELECT count(pm25) FROM air_quality WHERE device = 'warmup'", "path"):
-            if time.monotonic() > deadline or worker.poll() is not None:
-                raise RuntimeError(f"ingest worker did not start; see {log.name}")
+        query = "SELECT count(pm25) FROM air_quality WHERE device = 'warmup'"
+        while not influx.rows(query, database):
+            if time.monotonic() > deadline or any(p.poll() is not None for p in procs):
+                raise RuntimeError(f"ingest workers did not start; see {logs}")
             client.publish(topics.topic(CITY, "gw-0", "up"), payload.encode("gw-0", 0, [warmup]), qos=1)
             time.sleep(0.3)
+        time.sleep(1.5)  # the other workers subscribe too
         messages = _payloads(points)
         started = time.perf_counter()
         for topic, data in messages:
             client.publish(topic, data, qos=1)
-        while _count(influx, "path") < points:
-            if time.perf_counter() - started > 600 or worker.poll() is not None:
-                raise RuntimeError(f"ingest stalled at {_count(influx, 'path')} of {points}; see {log.name}")
+        while _count(influx, database) < points:
+            if time.perf_counter() - started > 600 or any(p.poll() is not None for p in procs):
+                raise RuntimeError(f"ingest stalled at {_count(influx, database)} of {points}; see {logs}")
             time.sleep(0.2)
         return points / (time.perf_counter() - started)
     finally:
         client.disconnect()
         client.loop_stop()
-        worker.terminate()
-        worker.wait(15)
-        log.close()
+        for proc in procs:
+            proc.terminate()
+            proc.wait(15)
 
 
 def run(root: Path, raw_points: int = 300_000, path_points: int = 200_000) -> list[Figure]:
@@ -139,15 +152,28 @@ def run(root: Path, raw_points: int = 300_000, path_points: int = 200_000) -> li
     logs.mkdir(parents=True, exist_ok=True)
     with Mosquitto(root / "mosquitto") as broker, InfluxDB(root / "influxdb") as influx:
         raw = raw_write_rate(influx, raw_points)
-        path = ingest_path_rate(broker, influx, path_points, logs)
-    baseline = "InfluxDB /write, 5 000-point line-protocol batches, same run"
+        one = ingest_path_rate(broker, influx, path_points, logs, workers=1)
+        two = ingest_path_rate(broker, influx, path_points, logs, workers=2)
+    workload = f"{GATEWAYS} gateways × batches of {READINGS_PER_BATCH}, QoS 1"
     return [
-        Figure("influxdb_raw_write", raw, "points/s", f"baseline: {raw_points:,} points posted directly"),
         Figure(
-            "mqtt_ingest_influxdb",
-            path,
+            "influxdb_raw_write",
+            raw,
+            "points/s",
+            f"baseline: {raw_points:,} line-protocol points posted to /write",
+        ),
+        Figure(
+            "mqtt_ingest_influxdb_1_worker",
+            one,
             "readings/s",
-            f"{GATEWAYS} gateways × batches of {READINGS_PER_BATCH}, QoS 1, 1 worker; vs {baseline}",
-            ratio=path / raw,
+            f"{workload}, 1 worker; ratio to raw; target ≥ 0.6",
+            ratio=one / raw,
+        ),
+        Figure(
+            "mqtt_ingest_influxdb_2_workers",
+            two,
+            "readings/s",
+            f"{workload}, 2 workers; ratio to raw",
+            ratio=two / raw,
         ),
     ]

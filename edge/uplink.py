@@ -9,6 +9,7 @@ their low latency while hours of stored data catch up.
 from __future__ import annotations
 
 import json
+import random
 import logging
 import threading
 import time
@@ -49,7 +50,9 @@ class MqttUplink(LaneSender):
             CallbackAPIVersion.VERSION2, client_id=f"gw-{city}-{gateway}", protocol=mqtt.MQTTv5
         )
         self.client.max_inflight_messages_set(MAX_INFLIGHT_BATCHES)
-        self.client.reconnect_delay_set(0.5, 30)  # paho backs off exponentially between these
+        # paho doubles the delay between these; a random start per gateway spreads a fleet's
+        # reconnects after a broker restart instead of all gateways knocking at once.
+        self.client.reconnect_delay_set(random.uniform(0.5, 2.0), 30)
         self.client.will_set(self.state_topic, json.dumps({"state": "offline"}), qos=1, retain=True)
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect

@@ -9,8 +9,8 @@ their low latency while hours of stored data catch up.
 from __future__ import annotations
 
 import json
-import random
 import logging
+import random
 import threading
 import time
 

@@ -19,6 +19,19 @@ def ingest_subscription(city: str = "+") -> str:
     return f"$share/{INGEST_GROUP}/{PREFIX}/{city}/+/up"
 
 
+# Topics the cloud publishes, outside every gateway's subtree (gateways may not write there).
+ALERTS_PREFIX: Final = "ioc/alerts/v1"  # ioc/alerts/v1/{city}/{rule}: alert state changes, retained
+DEAD_LETTER_PREFIX: Final = "ioc/deadletter/v1"  # ioc/deadletter/v1/{city}/{gateway}: refused payloads
+
+
+def alerts_topic(city: str, rule: str) -> str:
+    return f"{ALERTS_PREFIX}/{city}/{rule}"
+
+
+def dead_letter_topic(city: str, gateway: str) -> str:
+    return f"{DEAD_LETTER_PREFIX}/{city}/{gateway}"
+
+
 # Ids become topic levels and InfluxDB tag values: keep them to characters safe in both.
 ID_PATTERN: Final = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 

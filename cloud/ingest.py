@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 # How many QoS 1 messages the broker may have in flight to one worker. Paho's and Mosquitto's
 # default of 20 stalls a subscriber at a few hundred messages/s because each waits for our ack.
 RECEIVE_MAXIMUM = 1000
+DEAD_LETTER_REASONS = 5  # the first few reasons ride along as MQTT 5 user properties
 
 
 class Writer(Protocol):
@@ -142,6 +143,8 @@ class IngestWorker:
             readings, bad = message_to_readings(msg.topic, msg.payload, self.stats.reject_reasons)
             rejected += bad
             stored.extend(readings)
+            if bad:
+                self._dead_letter(msg, [r for r in readings if r.measurement == "ingest_rejects"])
         lines = [to_line(r) for r in stored]
         if not self._write_until_accepted(lines):
             return  # stopping: unacknowledged messages are redelivered to the next worker
@@ -152,6 +155,16 @@ class IngestWorker:
         self.stats.messages += len(messages)
         self.stats.points += len(lines) - rejected
         self.stats.rejected += rejected
+
+    def _dead_letter(self, msg: mqtt.MQTTMessage, rejects: list[Reading]) -> None:
+        """The refused message as it came, for whoever debugs the gateway, with the reasons."""
+        topic = topics.parse(msg.topic)
+        city, gateway = (topic.city, topic.gateway) if topic else ("unknown", "unknown")
+        props = Properties(PacketTypes.PUBLISH)
+        props.UserProperty = [("topic", msg.topic[:200])] + [
+            ("reason", str(r.fields["reason"])) for r in rejects[:DEAD_LETTER_REASONS]
+        ]
+        self.client.publish(topics.dead_letter_topic(city, gateway), msg.payload, qos=1, properties=props)
 
     def _write_until_accepted(self, lines: list[str]) -> bool:
         delay = 0.2

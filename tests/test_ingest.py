@@ -141,3 +141,27 @@ def test_hostile_messages_are_refused_with_reasons_and_good_readings_land(
         assert worker._thread.is_alive(), "the worker is still running"
     finally:
         worker.stop()
+
+
+def test_refused_messages_go_to_the_dead_letter_topic_with_reasons(
+    broker: Mosquitto, influx: InfluxDB, database: str, city_id: str, publisher: mqtt.Client
+) -> None:
+    received: list[mqtt.MQTTMessage] = []
+    watcher = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
+    watcher.on_message = lambda _c, _u, msg: received.append(msg)
+    watcher.connect(broker.host, broker.port)
+    watcher.subscribe(topics.dead_letter_topic(city_id, "gw1"), qos=1)
+    watcher.loop_start()
+    (worker,) = workers(broker, influx, database, city_id, 1)
+    try:
+        time.sleep(0.3)
+        publisher.publish(topics.topic(city_id, "gw1", "up"), b"not json at all", qos=1)
+        wait_for(lambda: received, 10, "a dead letter")
+        letter = received[0]
+        assert letter.payload == b"not json at all"
+        reasons = [v for k, v in letter.properties.UserProperty if k == "reason"]
+        assert reasons and reasons[0].startswith("bad payload: not JSON")
+    finally:
+        worker.stop()
+        watcher.disconnect()
+        watcher.loop_stop()

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from cloud.alerts.cli import alerts_command
 from cloud.derive.cli import derive_command, export_command, recompute_command
 from ioc.cli_common import console, err_console, host_port, setup_logging, wait_for_signal
 
@@ -15,6 +16,7 @@ cloud_app = typer.Typer(no_args_is_help=True, help="Cloud: ingest, derived indic
 cloud_app.command("recompute")(recompute_command)
 cloud_app.command("derive")(derive_command)
 cloud_app.command("export-tt10")(export_command)
+cloud_app.command("alerts")(alerts_command)
 
 
 @cloud_app.command("ingest")

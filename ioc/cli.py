@@ -32,9 +32,23 @@ for sub, name in (
 
 
 @config_app.command("check")
-def config_check(files: Annotated[list[Path], typer.Argument(help="City config YAML files.")]) -> None:
+def config_check(
+    files: Annotated[
+        list[Path], typer.Argument(help="City configs, or alert rule files/folders (…/alerts/…).")
+    ],
+) -> None:
     """Validate configs and list every problem at once with file:line."""
+    from cloud.alerts import check_rules
+    from ioc.config import format_problems
+
     for path in files:
+        if path.is_dir() or "alerts" in path.parts:
+            problems = check_rules(path)
+            if problems:
+                err_console.print(f"[bold red]{format_problems(problems)}[/]", highlight=False)
+                raise typer.Exit(2)
+            console.print(f"[green]✓[/] {path}: alert rules load")
+            continue
         config = load_city_or_exit(path)
         devices = sum(len(g.devices) for g in config.gateways)
         console.print(

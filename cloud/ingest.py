@@ -71,6 +71,8 @@ class IngestWorker:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"{worker_id}-writer", daemon=True)
         self.connected = threading.Event()
+        self._unsubscribed = threading.Event()
+        self._busy = threading.Event()  # a batch is being written
         self._host, self._port = broker_host, broker_port
         # One deployment may ingest only some cities (or a test only its own).
         self.subscription = topics.ingest_subscription(cities)
@@ -81,6 +83,7 @@ class IngestWorker:
         self.client.max_inflight_messages_set(RECEIVE_MAXIMUM)
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
+        self.client.on_unsubscribe = lambda *_: self._unsubscribed.set()
         self.client.on_message = lambda _c, _u, msg: self._inbox.put(msg)
         self.client.reconnect_delay_set(0.2, 5)
 
@@ -104,7 +107,21 @@ class IngestWorker:
         self._thread.start()
         return self
 
-    def stop(self) -> None:
+    def stop(self, drain_timeout_s: float = 30.0) -> None:
+        """Leave the shared subscription first, then store what was already delivered, then go.
+
+        A persistent session that stays subscribed keeps its share of the group's messages even
+        while its worker is gone (Mosquitto queues them for it), so a worker removed for good must
+        unsubscribe, or its share waits — and expires with the session. A crashed worker cannot:
+        bring it back under the same id.
+        """
+        if self.connected.is_set():
+            self._unsubscribed.clear()
+            self.client.unsubscribe(self.subscription)
+            self._unsubscribed.wait(5)
+            deadline = time.monotonic() + drain_timeout_s
+            while (not self._inbox.empty() or self._busy.is_set()) and time.monotonic() < deadline:
+                time.sleep(0.05)
         self._stop.set()
         self._thread.join(timeout=30)
         self.client.disconnect()
@@ -115,6 +132,7 @@ class IngestWorker:
             first = self._inbox.get(timeout=0.2)
         except queue.Empty:
             return []
+        self._busy.set()  # before the inbox looks empty to stop(): these messages are in hand
         messages = [first]
         size = len(first.payload)
         deadline = time.monotonic() + self.max_wait_s
@@ -133,8 +151,11 @@ class IngestWorker:
     def _run(self) -> None:
         while not self._stop.is_set():
             messages = self._collect()
-            if messages:
-                self._store(messages)
+            try:
+                if messages:
+                    self._store(messages)
+            finally:
+                self._busy.clear()
 
     def _store(self, messages: list[mqtt.MQTTMessage]) -> None:
         stored: list[Reading] = []

@@ -165,3 +165,19 @@ def test_refused_messages_go_to_the_dead_letter_topic_with_reasons(
         worker.stop()
         watcher.disconnect()
         watcher.loop_stop()
+
+
+def test_a_worker_stopped_for_good_strands_nothing(
+    broker: Mosquitto, influx: InfluxDB, database: str, city_id: str, publisher: mqtt.Client
+) -> None:
+    """Scaling down: a stopped worker's persistent session must not keep a share of the group."""
+    first, second = workers(broker, influx, database, city_id, 2)
+    first.stop()
+    try:
+        batch = [good(city_id, "gw1", i) for i in range(1000)]
+        for seq, chunk in enumerate(payload.split(batch, 50)):
+            publisher.publish(topics.topic(city_id, "gw1", "up"), payload.encode("gw1", seq, chunk), qos=1)
+        wait_for(lambda: count(influx, database) >= len(batch), 30, "every reading through the remaining worker")
+        assert second.stats.points == len(batch)
+    finally:
+        second.stop()

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from cloud.alerts.cli import alerts_command
+from cloud.api.cli import api_command, tokens_command
 from cloud.derive.cli import derive_command, export_command, recompute_command
 from ioc.cli_common import console, err_console, host_port, setup_logging, wait_for_signal
 
@@ -17,6 +18,8 @@ cloud_app.command("recompute")(recompute_command)
 cloud_app.command("derive")(derive_command)
 cloud_app.command("export-tt10")(export_command)
 cloud_app.command("alerts")(alerts_command)
+cloud_app.command("api")(api_command)
+cloud_app.add_typer(tokens_command, name="token")
 
 
 @cloud_app.command("ingest")

@@ -11,7 +11,7 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
 from firmware_bridge import registry
-from ioc import topics
+from ioc import config_message, topics
 from ioc.config import load_city
 
 
@@ -42,7 +42,7 @@ def push_config(
         for gateway in targets:
             client.subscribe(topics.topic(city.city.id, gateway, "config/ack"), qos=1)
         time.sleep(0.2)  # let the subscriptions land before the first ack can come
-        message = json.dumps({"version": version, "yaml": text}, ensure_ascii=False)
+        message = config_message.encode(version, text)
         for gateway in targets:
             client.publish(
                 topics.topic(city.city.id, gateway, "config"), message, qos=1, retain=True

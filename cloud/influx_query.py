@@ -55,5 +55,12 @@ def quote_ident(name: str) -> str:
     return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+_LITERAL_ESCAPES = str.maketrans({"\\": "\\\\", "'": "\\'", "\n": "\\n"})
+
+
 def quote_literal(value: str) -> str:
-    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+    """An InfluxQL string literal. Control characters other than a newline have no escape in
+    InfluxQL and would break the query: refused."""
+    if any(ord(c) < 32 and c != "\n" for c in value):
+        raise ValueError(f"control characters cannot be queried: {value!r}")
+    return "'" + value.translate(_LITERAL_ESCAPES) + "'"

@@ -10,10 +10,8 @@ Ack on ``config/ack``: ``{"version", "status": "applied" | "unchanged" | "reject
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import queue
-import re
 import threading
 import time
 from collections.abc import Callable
@@ -21,12 +19,11 @@ from pathlib import Path
 
 from edge.agent import EdgeAgent, find_gateway
 from firmware_bridge import registry
+from ioc import config_message
 from ioc.config import CityConfig, ConfigError, parse_city
 
 log = logging.getLogger(__name__)
 KEEP_VERSIONS = 10
-MAX_CONFIG_BYTES = 512 * 1024
-_VERSION = re.compile(r"^[\w.\-:]{1,64}$")
 
 
 class ConfigStore:
@@ -140,17 +137,10 @@ class RemoteConfig:
         return doc
 
     def handle(self, payload: bytes) -> dict[str, object] | None:
-        if len(payload) > MAX_CONFIG_BYTES:
-            return self._ack(
-                "?", "rejected", [f"config message of {len(payload)} bytes exceeds {MAX_CONFIG_BYTES}"]
-            )
         try:
-            doc = json.loads(payload)
-            version, text = doc["version"], doc["yaml"]
-            if not isinstance(version, str) or not _VERSION.match(version) or not isinstance(text, str):
-                raise ValueError("version must be 1–64 of [A-Za-z0-9_.-:], yaml a string")
-        except (ValueError, KeyError, TypeError) as exc:
-            return self._ack("?", "rejected", [f"not a config message: {exc}"])
+            version, text = config_message.decode(payload)
+        except config_message.ConfigMessageError as exc:
+            return self._ack("?", "rejected", [str(exc)])
         if version == self.version:
             return None  # the retained message again, after a reconnect
         if self.store.is_bad(version):

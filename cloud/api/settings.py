@@ -1,0 +1,41 @@
+"""What a deployment chooses for the API: where the configs and the state live, which InfluxDB and
+broker to talk to, and the limits."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+MIB = 1024 * 1024
+
+
+class BrokerAddress(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=1883, ge=1, le=65535)
+
+
+class ApiSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    # The deployment's configs folder: every ``cities/*.yaml`` in it is a city the API serves.
+    configs_dir: Path = Path("configs")
+    # The SQLite file for tokens, acknowledgements, config versions and the audit log; snapshots go
+    # to a ``snapshots`` folder beside it.
+    state_path: Path = Path("var/api/state.db")
+    influxdb_url: str = "http://127.0.0.1:8086"
+    influxdb_token: SecretStr = SecretStr("")  # for InfluxDB 2.x/3.x through their v1 query API
+    database: str = "ioc"
+    broker: BrokerAddress | None = None  # None: config versions are stored but not published
+    max_body_bytes: int = Field(default=MIB, ge=1)
+    max_snapshot_bytes: int = Field(default=2 * MIB, ge=1)
+    snapshots_per_camera: int = Field(default=100, ge=1)
+    rate_per_minute: int = Field(default=600, ge=1)
+    # A gateway sends its health every 10 s; six missed reports and it shows offline.
+    online_within_s: float = Field(default=60.0, gt=0)
+
+    @property
+    def snapshots_dir(self) -> Path:
+        return self.state_path.parent / "snapshots"

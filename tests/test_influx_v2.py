@@ -33,8 +33,10 @@ def export(vm: VictoriaMetrics, metric: str) -> list[dict]:
 
 
 def test_v2_writer_round_trip(victoria: VictoriaMetrics) -> None:
-    readings = [Reading("air_quality", TAGS, {"pm25": 10.0 + i, "pm10": 20.5}, T0 + i * 1_000_000_000)
-                for i in range(5)]
+    readings = [
+        Reading("air_quality", TAGS, {"pm25": 10.0 + i, "pm10": 20.5}, T0 + i * 1_000_000_000)
+        for i in range(5)
+    ]
     writer = InfluxV2Writer(victoria.url, bucket="ioc")
     writer.write([to_line(r) for r in readings])
     http = urllib3.PoolManager()
@@ -52,6 +54,6 @@ def test_v2_writer_says_when_to_retry(victoria: VictoriaMetrics) -> None:
     writer = InfluxV2Writer(victoria.url, bucket="ioc", timeout_s=2)
     victoria.stop()
     with pytest.raises(WriteError) as caught:
-        writer.write(['air_quality,city=bmt pm25=1 1'])
+        writer.write(["air_quality,city=bmt pm25=1 1"])
     assert caught.value.retryable, "a server that is away is worth retrying"
     writer.close()

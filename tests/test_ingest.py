@@ -177,7 +177,9 @@ def test_a_worker_stopped_for_good_strands_nothing(
         batch = [good(city_id, "gw1", i) for i in range(1000)]
         for seq, chunk in enumerate(payload.split(batch, 50)):
             publisher.publish(topics.topic(city_id, "gw1", "up"), payload.encode("gw1", seq, chunk), qos=1)
-        wait_for(lambda: count(influx, database) >= len(batch), 30, "every reading through the remaining worker")
+        wait_for(
+            lambda: count(influx, database) >= len(batch), 30, "every reading through the remaining worker"
+        )
         assert second.stats.points == len(batch)
     finally:
         second.stop()

@@ -23,6 +23,9 @@ def api_command(
         "configs"
     ),
     state: StateOption = DEFAULT_STATE,
+    alerts_state: Annotated[
+        Path, typer.Option(help="The alert service's state file (`ioc cloud alerts --state`).")
+    ] = Path("var/alerts.sqlite"),
     influxdb: Annotated[str, typer.Option(help="InfluxDB URL (v1 /query).")] = "http://127.0.0.1:8086",
     database: Annotated[str, typer.Option(help="InfluxDB database.")] = "ioc",
     broker: Annotated[
@@ -47,6 +50,7 @@ def api_command(
     settings = ApiSettings(
         configs_dir=configs,
         state_path=state,
+        alerts_state_path=alerts_state,
         influxdb_url=influxdb,
         influxdb_token=os.environ.get(token_env, ""),  # type: ignore[arg-type]  # pydantic wraps it
         database=database,

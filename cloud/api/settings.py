@@ -22,9 +22,12 @@ class ApiSettings(BaseModel):
 
     # The deployment's configs folder: every ``cities/*.yaml`` in it is a city the API serves.
     configs_dir: Path = Path("configs")
-    # The SQLite file for tokens, acknowledgements, config versions and the audit log; snapshots go
-    # to a ``snapshots`` folder beside it.
+    # The SQLite file for tokens, config versions and the audit log; snapshots go to a
+    # ``snapshots`` folder beside it.
     state_path: Path = Path("var/api/state.db")
+    # The alert engine's store (`ioc cloud alerts --state`, same default): alerts are listed from
+    # it and acknowledged into it. The API never creates it; until the engine has, alerts are 503.
+    alerts_state_path: Path = Path("var/alerts.sqlite")
     influxdb_url: str = "http://127.0.0.1:8086"
     influxdb_token: SecretStr = SecretStr("")  # for InfluxDB 2.x/3.x through their v1 query API
     database: str = "ioc"

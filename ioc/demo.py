@@ -22,7 +22,7 @@ from rich.table import Table
 from firmware_bridge import registry
 from firmware_bridge.registry import Simulator
 from ioc.config import CityConfig
-from ioc.services import InfluxDB, Mosquitto, free_port
+from ioc.services import REPO_ROOT, InfluxDB, Mosquitto, free_port
 
 DATABASE = "ioc"
 
@@ -50,8 +50,12 @@ def device_counts(influx: InfluxDB) -> Counts:
     return counts
 
 
+# Points about a device that are not its readings: its health and its hourly ledger.
+NOT_READINGS = frozenset({"gateway", "completeness"})
+
+
 def _arrived(counts: Counts, device: str) -> bool:
-    return any(d == device and m != "gateway" for d, m in counts)
+    return any(d == device and m not in NOT_READINGS for d, m in counts)
 
 
 def _spawn(args: list[str], log_path: Path) -> subprocess.Popen[bytes]:
@@ -90,14 +94,12 @@ def _live_table(
     for column in ("gateway", "device", "measurement", "points", "per s", "last age"):
         table.add_column(column, justify="right" if column in ("points", "per s", "last age") else "left")
     now = time.time_ns()
-    per_measurement: dict[str, int] = {}
     for gateway, device in city.devices():
-        keys = sorted(k for k in counts if k[0] == device.id and k[1] != "gateway")
+        keys = sorted(k for k in counts if k[0] == device.id and k[1] not in NOT_READINGS)
         if not keys:
             table.add_row(gateway.id, device.id, "-", "0", "-", "[yellow]waiting[/]")
         for key in keys:
             row = counts[key]
-            per_measurement[key[1]] = per_measurement.get(key[1], 0) + row.points
             rate = (row.points - previous.get(key, row.points)) / dt if dt > 0 else 0.0
             age = (now - row.last_ns) / 1e9
             table.add_row(
@@ -108,8 +110,10 @@ def _live_table(
                 f"{rate:.1f}",
                 f"[{'green' if age < 30 else 'red'}]{age:.1f} s[/]",
             )
-    health = sum(c.points for (d, m), c in counts.items() if m == "gateway")
-    per_measurement["gateway (health)"] = health
+    # Every measurement, the cloud's derived ones (alerts, aqi, completeness …) included.
+    per_measurement = {}
+    for (_device, measurement), count in counts.items():
+        per_measurement[measurement] = per_measurement.get(measurement, 0) + count.points
     for measurement, points in sorted(per_measurement.items()):
         table.add_row("[bold]all[/]", "", f"[bold]{measurement}[/]", f"[bold]{points}[/]", "", "")
     return table
@@ -145,6 +149,7 @@ def run_demo(city: CityConfig, city_path: Path, data: Path, duration: float | No
     """Run until Ctrl-C or ``duration``; True when every simulated device's points reached InfluxDB."""
     for sub in ("services", "logs", "edge"):
         shutil.rmtree(data / sub, ignore_errors=True)
+    (data / "alerts.sqlite").unlink(missing_ok=True)
     logs = data / "logs"
     logs.mkdir(parents=True)
     stop = threading.Event()
@@ -164,6 +169,28 @@ def run_demo(city: CityConfig, city_path: Path, data: Path, duration: float | No
             procs["ingest-1"] = _spawn(
                 ["cloud", "ingest", "--broker", broker_arg, "--influxdb", influx.url, "--database", DATABASE],
                 logs / "ingest-1.log",
+            )
+            # The cloud's derived data: AQI/WQI and the completeness ledger, and the alert rules.
+            influx_args = ["--influxdb", influx.url, "--database", DATABASE]
+            procs["derive"] = _spawn(
+                ["cloud", "derive", "--config", str(city_path), *influx_args, "--interval-s", "30"],
+                logs / "derive.log",
+            )
+            procs["alerts"] = _spawn(
+                [
+                    "cloud",
+                    "alerts",
+                    "--rules",
+                    str(REPO_ROOT / "configs" / "alerts"),
+                    *influx_args,
+                    "--broker",
+                    broker_arg,
+                    "--state",
+                    str(data / "alerts.sqlite"),
+                    "--interval",
+                    "10",
+                ],
+                logs / "alerts.log",
             )
             status_ports = {gateway.id: free_port() for gateway in city.gateways}
             for gateway in city.gateways:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from bench import decode, edge_agent, ingest_path
+from bench import camera, decode, edge_agent, ingest_path
 from bench.results import report
 
 ROOT = Path("var/bench/services")
@@ -22,6 +22,8 @@ def main() -> None:
         figures += decode.run()
     with console.status("edge agent: 100 Modbus TCP devices, steady state and a 1-hour backlog (≈4 min) …"):
         figures += edge_agent.run(ROOT / "edge")
+    with console.status("cameras: H.264 640×360 through health, motion and counting …"):
+        figures += camera.run(ROOT / "camera")
     report(figures, console)
 
 

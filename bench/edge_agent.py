@@ -88,8 +88,7 @@ def _agent(
         [
             sys.executable,
             "-m",
-            "ioc",
-            "edge",
+            "edge",  # the agent's own entry point, as the systemd unit runs it
             "run",
             str(config),
             "--gateway",

@@ -11,6 +11,7 @@ import typer
 from cloud.alerts.cli import alerts_command
 from cloud.api.cli import api_command, tokens_command
 from cloud.derive.cli import derive_command, export_command, recompute_command
+from cloud.security.cli import enrol_gateway_command, enrol_service_command, revoke_gateway_command
 from ioc.cli_common import console, err_console, host_port, setup_logging, wait_for_signal
 
 cloud_app = typer.Typer(no_args_is_help=True, help="Cloud: ingest, derived indices, config push.")
@@ -20,6 +21,9 @@ cloud_app.command("export-tt10")(export_command)
 cloud_app.command("alerts")(alerts_command)
 cloud_app.command("api")(api_command)
 cloud_app.add_typer(tokens_command, name="token")
+cloud_app.command("enrol-gateway")(enrol_gateway_command)
+cloud_app.command("enrol-service")(enrol_service_command)
+cloud_app.command("revoke-gateway")(revoke_gateway_command)
 
 
 @cloud_app.command("ingest")
@@ -36,6 +40,13 @@ def cloud_ingest(
     ] = "INFLUXDB_TOKEN",
     worker_id: str = "ingest-1",
     cities: Annotated[str, typer.Option(help="Ingest only this city id ('+' for all).")] = "+",
+    username: Annotated[
+        str | None, typer.Option(help="Broker account (`ioc cloud enrol-service ingest`).")
+    ] = None,
+    password_file: Annotated[Path | None, typer.Option(help="File (mode 0600) holding its password.")] = None,
+    tls_ca: Annotated[
+        str | None, typer.Option(help="CA file: connect with TLS and verify the broker.")
+    ] = None,
     verbose: bool = False,
 ) -> None:
     """Run one ingest worker until SIGINT/SIGTERM; run more for more throughput."""
@@ -54,7 +65,12 @@ def cloud_ingest(
         if api == "v1"
         else InfluxV2Writer(influxdb, database, os.environ.get(token_env, ""), org)
     )
-    worker = IngestWorker(host, port, writer, worker_id, cities=cities).start()
+    from ioc.secrets import read_secret
+
+    credentials = (username, read_secret(password_file)) if username and password_file else None
+    worker = IngestWorker(
+        host, port, writer, worker_id, cities=cities, credentials=credentials, tls_ca_file=tls_ca
+    ).start()
     logging.getLogger("cloud").info("%s: %s:%d → %s/%s", worker_id, host, port, influxdb, database)
     wait_for_signal()
     worker.stop()

@@ -60,6 +60,8 @@ class IngestWorker:
         max_wait_s: float = 0.1,
         cities: str = "+",
         session_expiry_s: int = 24 * 3600,
+        credentials: tuple[str, str] | None = None,
+        tls_ca_file: str | None = None,
     ) -> None:
         self.writer = writer
         self.stats = IngestStats()
@@ -81,6 +83,10 @@ class IngestWorker:
             CallbackAPIVersion.VERSION2, client_id=worker_id, protocol=mqtt.MQTTv5, manual_ack=True
         )
         self.client.max_inflight_messages_set(RECEIVE_MAXIMUM)
+        if credentials is not None:
+            self.client.username_pw_set(*credentials)
+        if tls_ca_file is not None:
+            self.client.tls_set(ca_certs=tls_ca_file)
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
         self.client.on_unsubscribe = lambda *_: self._unsubscribed.set()

@@ -35,6 +35,7 @@ class AgentOptions:
     drain_rate: float = 50_000.0  # backlog readings per second after an outage
     health_interval_s: float = 10.0
     tls: TlsFiles | None = None
+    credentials: tuple[str, str] | None = None  # (username, password) of the gateway's broker account
     # (url, database): write straight to InfluxDB instead of MQTT, for small sites without a broker.
     direct_influxdb: tuple[str, str] | None = None
 
@@ -80,6 +81,7 @@ class EdgeAgent:
                 options.batch_max_readings,
                 options.drain_rate,
                 options.tls,
+                options.credentials,
             )
         self.buffer.on_commit = self.uplink.wake
         self.clock = ClockWatch()

@@ -17,6 +17,21 @@ edge_app = typer.Typer(no_args_is_help=True, help="The gateway agent.")
 DEFAULT_STATUS = "0.0.0.0:8470"  # the LAN, so a technician's phone reaches the page
 
 
+def _credentials(username: str | None, password_file: str | None) -> tuple[str, str] | None:
+    from ioc.secrets import InsecureFileError, read_secret
+
+    if username is None:
+        return None
+    if password_file is None:
+        err_console.print(f"[red]mqtt.username {username!r} needs mqtt.password_file[/]")
+        raise typer.Exit(2)
+    try:
+        return username, read_secret(Path(password_file))
+    except (OSError, InsecureFileError) as exc:
+        err_console.print(f"[red]{exc}[/]")
+        raise typer.Exit(2) from None
+
+
 @edge_app.command("run")
 def edge_run(
     config: Path,
@@ -57,6 +72,7 @@ def edge_run(
         commit_interval_s=city.mqtt.commit_interval_s,
         quota_mb=quota_mb,
         tls=city.mqtt.tls,
+        credentials=_credentials(city.mqtt.username, city.mqtt.password_file),
         direct_influxdb=(direct_influxdb, city.influxdb.database) if direct_influxdb else None,
     )
     remote = None

@@ -18,6 +18,7 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
+from paho.mqtt.reasoncodes import ReasonCode
 
 from edge.buffer import Batch, DurableBuffer
 from edge.uplink_base import LaneSender
@@ -26,6 +27,8 @@ from ioc.config import TlsFiles
 
 log = logging.getLogger(__name__)
 MAX_INFLIGHT_BATCHES = 50
+NO_MATCHING_SUBSCRIBERS = 0x10  # MQTT 5 PUBACK reason code
+HOLD_AFTER_REFUSAL_S = 1.0
 
 
 class MqttUplink(LaneSender):
@@ -39,13 +42,15 @@ class MqttUplink(LaneSender):
         max_readings: int = 500,
         drain_rate: float = 50_000.0,
         tls: TlsFiles | None = None,
+        credentials: tuple[str, str] | None = None,
     ) -> None:
         super().__init__(city, gateway, buffer, max_readings, drain_rate)
         self.up_topic = topics.topic(city, gateway, "up")
         self.state_topic = topics.topic(city, gateway, "state")
         self._lock = threading.Lock()
         self._inflight: dict[int, Batch] = {}
-        self._early_acks: dict[int, float] = {}  # mid → when its PUBACK came
+        self._early_acks: dict[int, tuple[float, bool]] = {}  # mid → (when its PUBACK came, delivered)
+        self.refused_batches = 0
         self.client = mqtt.Client(
             CallbackAPIVersion.VERSION2, client_id=f"gw-{city}-{gateway}", protocol=mqtt.MQTTv5
         )
@@ -58,6 +63,8 @@ class MqttUplink(LaneSender):
         self.client.on_disconnect = self._on_disconnect
         self.client.on_publish = self._on_publish
         self._host, self._port = host, port
+        if credentials is not None:
+            self.client.username_pw_set(*credentials)
         if tls is not None:
             # Set once: paho refuses a second tls_set, the error ThingsBoard users meet on reconnect.
             self.client.tls_set(ca_certs=tls.ca_file, certfile=tls.cert_file, keyfile=tls.key_file)
@@ -86,15 +93,32 @@ class MqttUplink(LaneSender):
             self.reconnects += 1
         self.connected.clear()
 
-    def _on_publish(self, _c: object, _u: object, mid: int, _reason: object, _p: object) -> None:
+    def _on_publish(self, _c: object, _u: object, mid: int, reason: ReasonCode, _p: object) -> None:
+        # A PUBACK is a delivery only when some subscriber took the message: with "no matching
+        # subscribers" (Mosquitto says so after a restart, before any ingest worker has subscribed
+        # again, since it does not restore shared subscriptions) the message went nowhere.
+        delivered = not reason.is_failure and reason.value != NO_MATCHING_SUBSCRIBERS
         with self._lock:
             batch = self._inflight.pop(mid, None)
             if batch is None:
-                # The PUBACK beat _publish to registering the batch (publish() is not called
-                # under our lock, to keep paho's locks and ours from ever waiting on each other).
-                self._early_acks[mid] = time.monotonic()
+                # The PUBACK beat _send to registering the batch (publish() is not called under
+                # our lock, to keep paho's locks and ours from ever waiting on each other).
+                self._early_acks[mid] = (time.monotonic(), delivered)
         if batch is not None:
+            self._settle(batch, delivered)
+
+    def _settle(self, batch: Batch, delivered: bool) -> None:
+        if delivered:
             self._confirmed(batch)
+            return
+        self.refused_batches += 1
+        if self.refused_batches == 1 or self.refused_batches % 100 == 0:
+            log.warning(
+                "uplink: the broker has no subscriber for %s (ingest down?); holding readings", self.up_topic
+            )
+        # Keep everything unconfirmed and try again in a moment, oldest first.
+        self._hold_until = time.monotonic() + HOLD_AFTER_REFUSAL_S
+        self.buffer.restart_lanes()
 
     def _on_config_message(self, _c: object, _u: object, message: mqtt.MQTTMessage) -> None:
         if self.on_config is not None:
@@ -112,14 +136,15 @@ class MqttUplink(LaneSender):
         with self._lock:
             # Only an ack that came after this publish began is for this message: an older one
             # with the same (recycled) mid belonged to a message of a previous session.
-            acked_at = self._early_acks.pop(info.mid, None)
-            early = acked_at is not None and acked_at >= started
+            acked = self._early_acks.pop(info.mid, None)
+            early = acked is not None and acked[0] >= started
             if len(self._early_acks) > 10_000:
                 self._early_acks.clear()
             if not early:
                 self._inflight[info.mid] = batch
         if early:
-            self._confirmed(batch)
+            assert acked is not None
+            self._settle(batch, acked[1])
 
     def _room(self) -> bool:
         with self._lock:

@@ -28,6 +28,7 @@ class LaneSender(ABC):
         self.on_config: Callable[[bytes], None] | None = None
         self._wake = threading.Event()
         self._stop = threading.Event()
+        self._hold_until = 0.0  # monotonic time before which nothing is sent (the far end refused)
         self._sender = threading.Thread(target=self._send_loop, name="uplink-send", daemon=True)
 
     @abstractmethod
@@ -57,7 +58,7 @@ class LaneSender(ABC):
             now = time.monotonic()
             tokens = min(tokens + (now - last) * self.drain_rate, self.drain_rate)  # at most 1 s of burst
             last = now
-            if not self.connected.is_set():
+            if not self.connected.is_set() or now < self._hold_until:
                 continue
             while self._room() and (batch := self.buffer.take("live", self.max_readings)):
                 self._send(batch)

@@ -10,6 +10,8 @@ import typer
 
 from cloud.cli import cloud_app
 from cloud.indices.cli import aqi_command
+from cloud.security.cli import certs_init_command
+from dashboards.cli import build_command, push_command
 from edge.cli import edge_app
 from firmware_bridge.weighing.cli import weighing_app
 from ioc.cli_common import console, err_console, load_city_or_exit, wait_for_signal
@@ -20,6 +22,14 @@ app = typer.Typer(
 config_app = typer.Typer(no_args_is_help=True, help="Check deployment configs.")
 services_app = typer.Typer(no_args_is_help=True, help="Local Mosquitto and InfluxDB.")
 sim_app = typer.Typer(no_args_is_help=True, help="Device simulators.")
+certs_app = typer.Typer(no_args_is_help=True, help="The deployment's CA and server certificates.")
+certs_app.command("init")(certs_init_command)
+camera_app = typer.Typer(no_args_is_help=True, help="Cameras: the health and counting pipeline on a clip.")
+dashboards_app = typer.Typer(
+    no_args_is_help=True, help="The Grafana display wall: build files, push to Grafana."
+)
+dashboards_app.command("build")(build_command)
+dashboards_app.command("push")(push_command)
 for sub, name in (
     (config_app, "config"),
     (edge_app, "edge"),
@@ -27,6 +37,9 @@ for sub, name in (
     (services_app, "services"),
     (sim_app, "sim"),
     (weighing_app, "weighing"),
+    (certs_app, "certs"),
+    (dashboards_app, "dashboards"),
+    (camera_app, "camera"),
 ):
     app.add_typer(sub, name=name)
 
@@ -85,6 +98,17 @@ def sim_run(family: str, interval_s: float = 1.0, noise: float = 0.0) -> None:
     wait_for_signal()
     sim.stop()
     console.print(f"sent {len(sim.emitted)} frames in {time.monotonic() - started:.0f} s")
+
+
+@camera_app.command("analyze")
+def camera_analyze(
+    video: Annotated[Path, typer.Argument(help="A recorded clip (MP4, MKV, MJPEG …).")],
+    config: Annotated[Path, typer.Option("--config", help="Camera options YAML: lanes, fps, thresholds.")],
+) -> None:
+    """Run the camera pipeline on a clip: JSON lines of health changes and counts per lane."""
+    from edge.camera.cli import analyze_command  # OpenCV loads for this command only
+
+    analyze_command(video, config)
 
 
 @app.command()

@@ -59,8 +59,10 @@ def _arrived(counts: Counts, device: str) -> bool:
 
 
 def _spawn(args: list[str], log_path: Path) -> subprocess.Popen[bytes]:
+    # Gateways run the agent's own, lighter entry point (`ioc-edge`), as the systemd unit does.
+    module, args = ("edge", args[1:]) if args[0] == "edge" else ("ioc", args)
     with log_path.open("wb") as log:
-        return subprocess.Popen([sys.executable, "-m", "ioc", *args], stdout=log, stderr=subprocess.STDOUT)
+        return subprocess.Popen([sys.executable, "-m", module, *args], stdout=log, stderr=subprocess.STDOUT)
 
 
 def _what_runs_where(

@@ -7,6 +7,7 @@ port and the data, so fault tests can take a service away and bring it back.
 
 from __future__ import annotations
 
+import getpass
 import shutil
 import signal
 import socket
@@ -74,10 +75,16 @@ class ManagedService(ABC):
     @abstractmethod
     def ready(self) -> bool: ...
 
+    def _template_values(self) -> dict[str, object]:
+        """What the config template may name; subclasses add their own."""
+        # The user we run as: Mosquitto started as root otherwise drops to user `mosquitto`, which
+        # cannot write this data folder, and silently runs without persistence or a log.
+        return {"data_dir": self.data_dir, "run_user": getpass.getuser(), **self.ports}
+
     def _render_config(self) -> Path:
         template = Template((SERVICE_CONFIGS / self.config_template).read_text())
         path = self.data_dir / self.config_template
-        path.write_text(template.substitute(data_dir=self.data_dir, **self.ports))
+        path.write_text(template.substitute(self._template_values()))
         return path
 
     def start(self, timeout: float = 30.0) -> Self:

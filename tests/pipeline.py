@@ -171,6 +171,21 @@ class Pipeline:
         )
 
     def wait_all_stored(self, timeout: float = 60) -> None:
+        def state() -> str:
+            counts = {d: f"{len(self.stored(d))}/{len(self.emitted(d))}" for d in self.devices}
+            agent = self.agent
+            uplink = "-" if agent is None else (agent.uplink.connected.is_set(), agent.buffer.depth())
+            worker = (
+                "-" if self.worker is None else (self.worker.connected.is_set(), self.worker.stats.points)
+            )
+            return f"stored/emitted {counts}; uplink (connected, depth) {uplink}; worker {worker}"
+
+        try:
+            self._wait_all_stored(timeout)
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}: {state()}") from None
+
+    def _wait_all_stored(self, timeout: float) -> None:
         wait_for(
             lambda: all(len(self.stored(d)) >= len(self.emitted(d)) for d in self.devices),
             timeout,

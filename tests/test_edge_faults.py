@@ -179,3 +179,19 @@ def test_agent_sigkill_loses_at_most_the_last_commit_interval(pipeline: Pipeline
     finally:
         agent.terminate()
         agent.wait(15)
+
+
+def test_readings_wait_at_the_edge_while_no_ingest_is_subscribed(pipeline: Pipeline) -> None:
+    """A broker acknowledges a publish nobody subscribes to ("no matching subscribers", as after
+    a Mosquitto restart, which forgets shared subscriptions): the gateway must keep those readings."""
+    agent = pipeline.start_agent()
+    pipeline.ready()
+    pipeline.start_devices()
+    run_for(3)  # no ingest worker yet
+    assert agent.uplink.refused_batches >= 1 and agent.buffer.depth() > 0
+    pipeline.start_worker()
+    run_for(2)
+    for sim in pipeline.sims.values():
+        sim.stop()
+    pipeline.wait_all_stored()
+    pipeline.assert_zero_loss()

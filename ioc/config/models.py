@@ -75,6 +75,10 @@ class MqttUplink(_Strict):
     # crash can lose, and the floor of the latency to the wall.
     commit_interval_s: float = Field(default=0.25, ge=0.01, le=5)
     tls: TlsFiles | None = None
+    # The gateway's broker account (`ioc cloud enrol-gateway`); the password lives in a file of
+    # mode 0600 on the gateway, never in this YAML.
+    username: str | None = None
+    password_file: str | None = None
 
 
 class InfluxTarget(_Strict):

@@ -1,0 +1,31 @@
+"""Motion level: a running-average background on a ~100-px-high frame, as Frigate does — cheap
+enough to run on every frame of every camera."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+MOTION_HEIGHT = 100
+
+
+class MotionMeter:
+    def __init__(self, alpha: float = 0.05, threshold: int = 25) -> None:
+        self.alpha = alpha
+        self.threshold = threshold
+        self._avg: np.ndarray | None = None
+
+    def update(self, grey: np.ndarray) -> float:
+        """Percent of the picture that moved in ``grey`` (any size; downscaled here)."""
+        h, w = grey.shape
+        small = cv2.resize(
+            grey, (max(1, round(w * MOTION_HEIGHT / h)), MOTION_HEIGHT), interpolation=cv2.INTER_AREA
+        )
+        small = cv2.GaussianBlur(small, (3, 3), 0)
+        if self._avg is None or self._avg.shape != small.shape:
+            self._avg = small.astype(np.float32)
+            return 0.0
+        delta = cv2.absdiff(small, cv2.convertScaleAbs(self._avg))
+        cv2.accumulateWeighted(small, self._avg, self.alpha)
+        moved = cv2.countNonZero(cv2.threshold(delta, self.threshold, 255, cv2.THRESH_BINARY)[1])
+        return 100.0 * moved / small.size

@@ -121,6 +121,18 @@ def _live_table(
     return table
 
 
+def _grafana_files(city: CityConfig, influx: InfluxDB, data: Path) -> str:
+    """The wall's provisioning files for this demo's InfluxDB (Grafana itself is not installed here)."""
+    from dashboards.provisioning import InfluxSource, make_bundle, write_files
+
+    source = InfluxSource(influx.url, DATABASE)
+    written = write_files(make_bundle(city, "vi", source), source, data / "grafana")
+    return (
+        f"Grafana wall: {len(written.files)} provisioning files in {written.provisioning} "
+        f"(GF_PATHS_PROVISIONING={written.provisioning} grafana server)"
+    )
+
+
 def _start_simulators(city: CityConfig, broker: Mosquitto) -> dict[str, Simulator]:
     """A simulator for every device; devices on one Modbus bus share one simulated bus."""
     sims: dict[str, Simulator] = {}
@@ -215,6 +227,7 @@ def run_demo(city: CityConfig, city_path: Path, data: Path, duration: float | No
                     logs / f"{gateway.id}.log",
                 )
             console.print(_what_runs_where(broker, influx, sims, procs, logs, status_ports))
+            console.print(_grafana_files(city, influx, data))
             started = last = time.monotonic()
             previous: dict[tuple[str, str], int] = {}
             with Live(console=console, refresh_per_second=1, transient=False) as live:

@@ -37,7 +37,8 @@ class RtuPtyServer(PtySimulator):
         self._last_rx = 0.0
 
     def next_frame(self) -> tuple[bytes, dict[str, FieldValue]]:
-        raise NotImplementedError("a Modbus slave only answers requests")
+        # Never called: ``paused`` stays set, a Modbus slave speaks only when asked.
+        raise RuntimeError("a Modbus slave only answers requests")
 
     def on_host_bytes(self, data: bytes) -> bytes | None:
         now = time.monotonic()

@@ -3,10 +3,10 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTHON ?= python3
 # Debian package:program pairs the stack runs (the broker and the database).
-SYSTEM_PACKAGES := mosquitto:mosquitto influxdb:influxd
-# What only the tests need: a real browser for the status page, a real v2-write server, ffmpeg
-# to encode the camera test clips as H.264 like real cameras send.
-TEST_PACKAGES := chromium:chromium victoria-metrics:victoria-metrics ffmpeg:ffmpeg
+# ffmpeg: the simulated cameras' H.264 clips.
+SYSTEM_PACKAGES := mosquitto:mosquitto influxdb:influxd ffmpeg:ffmpeg
+# What only the tests need: a real browser for the status page, a real v2-write server.
+TEST_PACKAGES := chromium:chromium victoria-metrics:victoria-metrics
 CITY ?= configs/cities/buon-ma-thuot.yaml
 
 .PHONY: setup system demo test bench lint clean

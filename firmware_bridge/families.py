@@ -7,6 +7,8 @@ Adding a family: its folder, plus its line here; keep them sorted.
 
 FAMILY_PACKAGES: dict[str, str] = {
     "and-ascii": "firmware_bridge.and_ascii",
+    # Cameras are read by the edge's own OpenCV pipeline; the family lives beside it.
+    "camera": "edge.camera.family",
     "modbus-air": "firmware_bridge.modbus",
     "modbus-water": "firmware_bridge.modbus",
     "ntcip1202": "firmware_bridge.ntcip",

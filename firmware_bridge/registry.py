@@ -20,7 +20,7 @@ from pydantic import BaseModel
 from ioc.config import FamilySpec
 from ioc.reading import FieldValue, Quality
 
-Transport = Literal["serial", "modbus", "snmp", "files", "mqtt"]
+Transport = Literal["serial", "modbus", "snmp", "files", "mqtt", "camera"]
 
 
 @dataclass(frozen=True, slots=True)

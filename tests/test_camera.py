@@ -1,4 +1,4 @@
-"""Camera health and counting against generated clips with ground truth (tests/camera_media.py)."""
+"""Camera health and counting against generated clips with ground truth (edge/camera/media.py)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import yaml
 from typer.testing import CliRunner
 
 from edge.camera.cli import analyze_clip, analyze_command
+from edge.camera.media import CAMERA_CONFIG, Clip, make_clip
 from edge.camera.options import CameraOptions
-from tests.camera_media import CAMERA_CONFIG, Clip, make_clip
 
 pytestmark = pytest.mark.timeout(120)
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from edge.camera.media import CAMERA_CONFIG, make_clip
 from edge.camera.options import CameraOptions
 from edge.camera.source import CameraSource
 from firmware_bridge.registry import Sample
-from tests.camera_media import CAMERA_CONFIG, make_clip
 
 pytestmark = pytest.mark.timeout(60)
 

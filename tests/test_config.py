@@ -60,7 +60,13 @@ def test_shipped_cities_load(name: str) -> None:
     assert 4 <= len(config.sites) <= 6
     assert {site.kind for site in config.sites} >= {"air", "water", "weigh", "traffic"}
     # Each device sits at a site of the kind it measures.
-    measures = {"air_quality": "air", "water_quality": "water", "scale": "weigh", "traffic_signal": "traffic"}
+    measures = {
+        "air_quality": "air",
+        "water_quality": "water",
+        "scale": "weigh",
+        "traffic_signal": "traffic",
+        "camera_health": "traffic",
+    }
     kinds = set()
     for gateway, device in config.devices():
         kind = config.site(config.device_site(gateway, device)).kind

@@ -24,6 +24,9 @@ from firmware_bridge.registry import Sample
 os.environ.setdefault("OPENCV_FFMPEG_CAPTURE_OPTIONS", "rtsp_transport;tcp")
 
 
+FIRST_REPORT_S = 2.0  # the first health report after a stream opens
+
+
 def flow_samples(flow: FlowInterval, t0_ns: int = 0) -> list[Sample]:
     """``traffic_flow`` rows for one interval; ``t0_ns`` + the interval start is the point's time."""
     return [
@@ -63,6 +66,7 @@ class CameraSource:
         self.reconnects = 0
         self.stall_s = max(2.0 / options.fps, 2.0)
         self._grabbed = self._processed = self._skipped = 0
+        self._last_report = time.monotonic()
 
     def run(self, emit: Callable[[Sample], None], stop: threading.Event) -> None:
         backoff = 1.0
@@ -80,6 +84,8 @@ class CameraSource:
                     self.reconnects += 1
                 continue
             first = False
+            # Say "online" soon after a (re)connect instead of a whole interval later.
+            next_health = min(next_health, time.monotonic() + FIRST_REPORT_S)
             ended = self._stream(cap, emit, stop, next_health)
             cap.release()
             next_health = ended
@@ -127,7 +133,8 @@ class CameraSource:
         now = time.monotonic()
         if now < next_at and not force:
             return next_at
-        span = self.options.health_interval_s
+        span = max(now - self._last_report, 1e-3)  # the rates cover exactly the time since the last report
+        self._last_report = now
         emit(
             Sample(
                 {

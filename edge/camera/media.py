@@ -1,4 +1,5 @@
-"""Generated camera clips with ground truth: a two-lane road seen from above, vehicles of several sizes
+"""Generated camera clips with ground truth (test material, and the demo's simulated cameras):
+a two-lane road seen from above, vehicles of several sizes
 and speeds crossing it in both directions, and one fault per clip (freeze, cover, defocus, shift,
 lighting ramp, glare). Encoded with Debian's ffmpeg/x264 like the H.264 a real camera sends."""
 

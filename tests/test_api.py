@@ -7,6 +7,11 @@ from __future__ import annotations
 import json
 import queue
 import sqlite3
+import ssl
+import threading
+import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +20,7 @@ from typing import Any
 import paho.mqtt.client as mqtt
 import pytest
 import typer
+import uvicorn
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from paho.mqtt.enums import CallbackAPIVersion
@@ -25,14 +31,17 @@ from cloud.api import ApiSettings, BrokerAddress, create_app, create_token
 from cloud.api.cli import api_command, tokens_command
 from cloud.api.deps import Services
 from cloud.api.roles import ENDPOINTS, Endpoint, Permission, Role, allowed, role_table
-from cloud.api.routes import admin, alerts, cities, configs, snapshots
+from cloud.api.routes import admin, alerts, cities, configs, enrolment, snapshots
 from cloud.api.state import State
 from cloud.api.tokens import list_tokens
 from cloud.influx_writer import InfluxV1Writer
 from cloud.points import to_line
+from cloud.security.accounts import Registry
+from cloud.security.broker import SecureMosquitto
+from cloud.security.certs import init_certs
 from ioc import topics
 from ioc.reading import Reading, now_ns
-from ioc.services import REPO_ROOT, InfluxDB, Mosquitto
+from ioc.services import REPO_ROOT, InfluxDB, Mosquitto, free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
 
@@ -377,9 +386,17 @@ def test_snapshots(make_api: Callable[..., Api]) -> None:
 
 def sample_request(api: Api, e: Endpoint) -> dict[str, Any]:
     path = e.path.format(
-        city=api.city, key="r%7Ccity%3Dx", version="v1", device="cam01", snapshot_id=1, token_id="x"
+        city=api.city,
+        key="r%7Ccity%3Dx",
+        version="v1",
+        device="cam01",
+        snapshot_id=1,
+        token_id="x",
+        gateway="gw01",
     )
     content = {"PUT": JPEG if "snapshots" in path else b"city: {}", "POST": b"city: {}"}.get(e.method)
+    if path.endswith("/enrol"):
+        return {"method": e.method, "path": path, "json": {}}
     if path.endswith("/tokens") and e.method == "POST":
         return {"method": e.method, "path": path, "json": {"user": "x", "role": "operator"}}
     return {"method": e.method, "path": path, "content": content}
@@ -400,7 +417,7 @@ def test_roles(api: Api, role: Role) -> None:
 def test_every_route_is_in_the_role_table(api: Api) -> None:
     """Each route's permission is the table's, and the app serves exactly the table's endpoints."""
     routes: dict[tuple[str, str], list[Permission]] = {}
-    for module in (admin, alerts, cities, configs, snapshots):
+    for module in (admin, alerts, cities, configs, enrolment, snapshots):
         for route in module.router.routes:
             assert isinstance(route, APIRoute)
             found = [d.call.permission for d in route.dependant.dependencies if hasattr(d.call, "permission")]
@@ -511,3 +528,83 @@ def test_api_command_refuses_a_broken_city_config(tmp_path: Path) -> None:
     )
     assert result.exit_code == 2
     assert "x.yaml:3" in result.output and "gateways" in result.output
+
+
+def test_technician_enrols_a_gateway_that_then_reaches_its_own_topics(
+    make_api: Callable[..., Api],
+    tmp_path: Path,
+) -> None:
+    security = tmp_path / "security"
+    certs = init_certs(security / "certs")
+    registry = Registry(security / "accounts")
+    broker = SecureMosquitto(tmp_path / "broker", certs, registry).start()
+    pid_file = tmp_path / "broker.pid"
+    assert broker.process is not None
+    pid_file.write_text(str(broker.process.pid))
+    try:
+        api = make_api(security_dir=security, broker_pid_file=pid_file)
+        url = f"/api/v1/cities/{api.city}/gateways/gw01/enrol"
+        assert api.client.post(url, json={}, headers=api.headers("operator")).status_code == 403
+        answer = api.client.post(url, json={}, headers=api.headers("technician"))
+        assert answer.status_code == 201, answer.text
+        creds = answer.json()
+        assert creds["username"] == f"gw.{api.city}.gw01" and len(creds["password"]) >= 20
+        again = api.client.post(url, json={}, headers=api.headers("technician"))
+        assert again.status_code == 409, "an enrolled gateway keeps its password unless rotated"
+        missing = api.client.post(
+            f"/api/v1/cities/{api.city}/gateways/gw99/enrol", json={}, headers=api.headers("admin")
+        )
+        assert missing.status_code == 404
+        audit = api.client.get("/api/v1/audit", headers=api.headers("admin")).json()
+        assert any(e["action"] == "gateway.enrol" and e["target"] == f"{api.city}/gw01" for e in audit)
+
+        # The broker reloaded its accounts: the new gateway connects over TLS with that password.
+        result: list[object] = []
+        client = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
+        client.username_pw_set(creds["username"], creds["password"])
+        client.tls_set(ca_certs=str(certs.ca_cert))
+        client.on_connect = lambda _c, _u, _f, reason, _p: result.append(reason)
+        client.connect(broker.host, broker.port)
+        client.loop_start()
+        deadline = time.monotonic() + 10
+        while not result and time.monotonic() < deadline:
+            time.sleep(0.05)
+        client.disconnect()
+        client.loop_stop()
+        assert result and not getattr(result[0], "is_failure", True)
+    finally:
+        broker.stop()
+
+
+def test_api_over_https_with_the_deployment_certificate(make_api: Callable[..., Api], tmp_path: Path) -> None:
+    certs = init_certs(tmp_path / "certs")
+    api = make_api()
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(
+            api.client.app,
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            ssl_certfile=str(certs.server_cert),
+            ssl_keyfile=str(certs.server_key),
+        )
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 10
+        while not server.started and time.monotonic() < deadline:
+            time.sleep(0.05)
+        context = ssl.create_default_context(cafile=str(certs.ca_cert))
+        with urllib.request.urlopen(
+            f"https://127.0.0.1:{port}/openapi.json", context=context, timeout=5
+        ) as r:
+            assert r.status == 200
+        with pytest.raises(urllib.error.URLError):  # a client that does not trust the CA is refused
+            urllib.request.urlopen(
+                f"https://127.0.0.1:{port}/openapi.json", context=ssl.create_default_context(), timeout=5
+            )
+    finally:
+        server.should_exit = True
+        thread.join(timeout=5)

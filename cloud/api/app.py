@@ -12,7 +12,7 @@ from cloud.api.deps import Services
 from cloud.api.publisher import ConfigPublisher
 from cloud.api.ratelimit import RateLimiter
 from cloud.api.registry import Registry
-from cloud.api.routes import admin, alerts, cities, configs, snapshots
+from cloud.api.routes import admin, alerts, cities, configs, enrolment, snapshots
 from cloud.api.settings import ApiSettings
 from cloud.api.snapshots import SnapshotStore
 from cloud.api.state import State
@@ -54,7 +54,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
         max_body_size=settings.max_body_bytes,
     )
     app.state.services = svc
-    for module in (cities, alerts, configs, admin):
+    for module in (cities, alerts, configs, enrolment, admin):
         app.include_router(module.router)
     app.include_router(snapshots.router, max_body_size=settings.max_snapshot_bytes)
 

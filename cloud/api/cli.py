@@ -23,6 +23,14 @@ def api_command(
         "configs"
     ),
     state: StateOption = DEFAULT_STATE,
+    security_dir: Annotated[
+        Path | None, typer.Option(help="Enable gateway enrolment with this `ioc certs`/accounts folder.")
+    ] = None,
+    broker_pid_file: Annotated[
+        Path | None, typer.Option(help="The broker's pid file (reload on enrol).")
+    ] = None,
+    tls_cert: Annotated[Path | None, typer.Option(help="Serve HTTPS with this certificate …")] = None,
+    tls_key: Annotated[Path | None, typer.Option(help="… and this key (mode 0600).")] = None,
     alerts_state: Annotated[
         Path, typer.Option(help="The alert service's state file (`ioc cloud alerts --state`).")
     ] = Path("var/alerts.sqlite"),
@@ -51,6 +59,8 @@ def api_command(
         configs_dir=configs,
         state_path=state,
         alerts_state_path=alerts_state,
+        security_dir=security_dir,
+        broker_pid_file=broker_pid_file,
         influxdb_url=influxdb,
         influxdb_token=os.environ.get(token_env, ""),  # type: ignore[arg-type]  # pydantic wraps it
         database=database,
@@ -61,7 +71,25 @@ def api_command(
     except (ConfigError, StateError) as exc:
         err_console.print(f"[bold red]{exc}[/]", highlight=False)
         raise typer.Exit(2) from None
-    uvicorn.run(app, host=host, port=port, log_level="info")
+    if (tls_cert is None) != (tls_key is None):
+        err_console.print("[red]--tls-cert and --tls-key go together[/]")
+        raise typer.Exit(2)
+    if tls_key is not None:
+        from ioc.secrets import InsecureFileError, check_private
+
+        try:
+            check_private(tls_key)
+        except (OSError, InsecureFileError) as exc:
+            err_console.print(f"[red]{exc}[/]")
+            raise typer.Exit(2) from None
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_level="info",
+        ssl_certfile=str(tls_cert) if tls_cert else None,
+        ssl_keyfile=str(tls_key) if tls_key else None,
+    )
 
 
 tokens_command = typer.Typer(no_args_is_help=True, help="API tokens: create (shown once), list, revoke.")

@@ -16,8 +16,6 @@ class Permission(StrEnum):
     ACKNOWLEDGE = "acknowledge"
     CONFIGURE = "configure"
     UPLOAD_SNAPSHOTS = "upload-snapshots"
-    # Gateway enrolment belongs to the security issue; the role carries the permission already so
-    # technicians' tokens need not change when enrolment arrives.
     ENROL = "enrol"
     ADMIN = "admin"
 
@@ -42,7 +40,7 @@ ROLE_PERMISSIONS: Final[dict[Role, frozenset[Permission]]] = {
 ROLE_DESCRIPTIONS: Final[dict[Role, str]] = {
     Role.OPERATOR: "IOC wall staff: read everything, acknowledge alerts",
     Role.ENGINEER: "operator + validate, publish and roll back city configs",
-    Role.TECHNICIAN: "read + camera snapshot upload + gateway enrolment (security issue)",
+    Role.TECHNICIAN: "read + camera snapshot upload + gateway enrolment on the broker",
     Role.ADMIN: "everything + API tokens + audit log",
 }
 
@@ -66,6 +64,9 @@ ENDPOINTS: Final[tuple[Endpoint, ...]] = (
     Endpoint("GET", f"{API}/cities/{{city}}/wqi", _P.READ, "latest VN_WQI per site"),
     Endpoint("GET", f"{API}/alerts", _P.READ, "alerts, latest state"),
     Endpoint("POST", f"{API}/alerts/{{key}}/acknowledge", _P.ACKNOWLEDGE, "acknowledge an alert"),
+    Endpoint(
+        "POST", f"{API}/cities/{{city}}/gateways/{{gateway}}/enrol", _P.ENROL, "enrol a gateway on the broker"
+    ),
     Endpoint("GET", f"{API}/cities/{{city}}/configs", _P.READ, "config versions"),
     Endpoint("GET", f"{API}/cities/{{city}}/configs/{{version}}", _P.READ, "one version with its YAML"),
     Endpoint("POST", f"{API}/cities/{{city}}/configs/validate", _P.CONFIGURE, "every problem of a YAML"),

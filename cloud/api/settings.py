@@ -38,6 +38,9 @@ class ApiSettings(BaseModel):
     rate_per_minute: int = Field(default=600, ge=1)
     # A gateway sends its health every 10 s; six missed reports and it shows offline.
     online_within_s: float = Field(default=60.0, gt=0)
+    # Gateway enrolment (`ioc cloud enrol-gateway`'s folder: the CA and the broker accounts); None: off.
+    security_dir: Path | None = None
+    broker_pid_file: Path | None = None  # the broker's pid, to reload its accounts without a restart
 
     @property
     def snapshots_dir(self) -> Path:

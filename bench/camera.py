@@ -18,8 +18,8 @@ CAMERA_FPS = 10
 def run(root: Path) -> list[Figure]:
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     from edge.camera.analyzer import FrameAnalyzer
-    from edge.camera.options import CameraOptions
     from edge.camera.media import CAMERA_CONFIG, make_clip
+    from edge.camera.options import CameraOptions
 
     root.mkdir(parents=True, exist_ok=True)
     clip = make_clip(root, "bench", 30, 30, seed=1)

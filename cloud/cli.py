@@ -12,7 +12,17 @@ from cloud.alerts.cli import alerts_command
 from cloud.api.cli import api_command, tokens_command
 from cloud.derive.cli import derive_command, export_command, recompute_command
 from cloud.security.cli import enrol_gateway_command, enrol_service_command, revoke_gateway_command
-from ioc.cli_common import console, err_console, host_port, setup_logging, wait_for_signal
+from ioc.cli_common import (
+    PasswordFileOption,
+    TlsCaOption,
+    UsernameOption,
+    console,
+    err_console,
+    host_port,
+    mqtt_credentials,
+    setup_logging,
+    wait_for_signal,
+)
 
 cloud_app = typer.Typer(no_args_is_help=True, help="Cloud: ingest, derived indices, config push.")
 cloud_app.command("recompute")(recompute_command)
@@ -40,13 +50,9 @@ def cloud_ingest(
     ] = "INFLUXDB_TOKEN",
     worker_id: str = "ingest-1",
     cities: Annotated[str, typer.Option(help="Ingest only this city id ('+' for all).")] = "+",
-    username: Annotated[
-        str | None, typer.Option(help="Broker account (`ioc cloud enrol-service ingest`).")
-    ] = None,
-    password_file: Annotated[Path | None, typer.Option(help="File (mode 0600) holding its password.")] = None,
-    tls_ca: Annotated[
-        str | None, typer.Option(help="CA file: connect with TLS and verify the broker.")
-    ] = None,
+    username: UsernameOption = None,
+    password_file: PasswordFileOption = None,
+    tls_ca: TlsCaOption = None,
     verbose: bool = False,
 ) -> None:
     """Run one ingest worker until SIGINT/SIGTERM; run more for more throughput."""
@@ -65,9 +71,7 @@ def cloud_ingest(
         if api == "v1"
         else InfluxV2Writer(influxdb, database, os.environ.get(token_env, ""), org)
     )
-    from ioc.secrets import read_secret
-
-    credentials = (username, read_secret(password_file)) if username and password_file else None
+    credentials = mqtt_credentials(username, password_file)
     worker = IngestWorker(
         host, port, writer, worker_id, cities=cities, credentials=credentials, tls_ca_file=tls_ca
     ).start()

@@ -11,25 +11,21 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from ioc.cli_common import console, err_console, host_port, load_city_or_exit, setup_logging, wait_for_signal
+from ioc.cli_common import (
+    PasswordFileOption,
+    TlsCaOption,
+    UsernameOption,
+    console,
+    err_console,
+    host_port,
+    load_city_or_exit,
+    mqtt_credentials,
+    setup_logging,
+    wait_for_signal,
+)
 
 edge_app = typer.Typer(no_args_is_help=True, help="The gateway agent.")
 DEFAULT_STATUS = "0.0.0.0:8470"  # the LAN, so a technician's phone reaches the page
-
-
-def _credentials(username: str | None, password_file: str | None) -> tuple[str, str] | None:
-    from ioc.secrets import InsecureFileError, read_secret
-
-    if username is None:
-        return None
-    if password_file is None:
-        err_console.print(f"[red]mqtt.username {username!r} needs mqtt.password_file[/]")
-        raise typer.Exit(2)
-    try:
-        return username, read_secret(Path(password_file))
-    except (OSError, InsecureFileError) as exc:
-        err_console.print(f"[red]{exc}[/]")
-        raise typer.Exit(2) from None
 
 
 @edge_app.command("run")
@@ -45,6 +41,9 @@ def edge_run(
     ),
     status: Annotated[str, typer.Option(help="HOST:PORT of the status page, or 'off'.")] = DEFAULT_STATUS,
     quota_mb: Annotated[float | None, typer.Option(help="Disk quota of the buffer in MB.")] = None,
+    username: UsernameOption = None,
+    password_file: PasswordFileOption = None,
+    tls_ca: TlsCaOption = None,
     direct_influxdb: Annotated[
         str | None, typer.Option(help="Write straight to this InfluxDB URL (no broker; small sites).")
     ] = None,
@@ -59,6 +58,7 @@ def edge_run(
     from edge.remote_config import RemoteConfig
     from edge.status import agent_state
     from edge.status_page import StatusServer
+    from ioc.config import TlsFiles
 
     setup_logging(verbose)
     city = load_city_or_exit(config)
@@ -71,8 +71,10 @@ def edge_run(
         state_dir=state_dir,
         commit_interval_s=city.mqtt.commit_interval_s,
         quota_mb=quota_mb,
-        tls=city.mqtt.tls,
-        credentials=_credentials(city.mqtt.username, city.mqtt.password_file),
+        tls=TlsFiles(ca_file=tls_ca) if tls_ca else city.mqtt.tls,
+        credentials=mqtt_credentials(
+            username or city.mqtt.username, password_file or city.mqtt.password_file
+        ),
         direct_influxdb=(direct_influxdb, city.influxdb.database) if direct_influxdb else None,
     )
     remote = None

@@ -185,11 +185,14 @@ def demo(
     duration: Annotated[
         float | None, typer.Option(help="Stop after this many seconds (default: Ctrl-C).")
     ] = None,
+    tls: Annotated[
+        bool, typer.Option(help="Broker with TLS and per-gateway accounts (--no-tls: plain).")
+    ] = True,
 ) -> None:
     """Run a simulated pilot city end to end with a live count of points arriving."""
     from ioc.demo import run_demo
 
-    ok = run_demo(load_city_or_exit(city), city, data, duration, console)
+    ok = run_demo(load_city_or_exit(city), city, data, duration, console, tls)
     raise typer.Exit(0 if ok else 1)
 
 

@@ -6,7 +6,7 @@ import logging
 import signal
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -51,3 +51,29 @@ def wait_for_signal(duration: float | None = None) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     stop.wait(duration)
+
+
+# The broker account and TLS of every MQTT client command (agent, ingest, alerts): one definition.
+UsernameOption = Annotated[str | None, typer.Option(help="Broker account (`ioc cloud enrol-…`).")]
+PasswordFileOption = Annotated[
+    Path | None, typer.Option(help="File (mode 0600) holding the account's password.")
+]
+TlsCaOption = Annotated[
+    str | None, typer.Option(help="Deployment CA: connect with TLS and verify the broker.")
+]
+
+
+def mqtt_credentials(username: str | None, password_file: str | Path | None) -> tuple[str, str] | None:
+    """(username, password) from a secret file, or None without a username; exit 2 with the reason."""
+    from ioc.secrets import InsecureFileError, read_secret
+
+    if username is None:
+        return None
+    if password_file is None:
+        err_console.print(f"[red]the broker account {username!r} needs a password file[/]")
+        raise typer.Exit(2)
+    try:
+        return username, read_secret(Path(password_file))
+    except (OSError, InsecureFileError) as exc:
+        err_console.print(f"[red]{exc}[/]")
+        raise typer.Exit(2) from None

@@ -67,16 +67,24 @@ def _spawn(args: list[str], log_path: Path) -> subprocess.Popen[bytes]:
 
 def _what_runs_where(
     broker: Mosquitto,
+    field_broker: Mosquitto,
     influx: InfluxDB,
     sims: dict[str, Simulator],
     procs: dict[str, subprocess.Popen[bytes]],
     logs: Path,
     status_ports: dict[str, int],
+    tls: bool,
 ) -> Table:
     table = Table(title="What runs where", title_justify="left")
     for column in ("part", "name", "where"):
         table.add_column(column)
-    table.add_row("broker", "mosquitto", f"mqtt://{broker.host}:{broker.port}  data {broker.data_dir}")
+    scheme, how = ("mqtts", "TLS, an account per gateway, ACLs") if tls else ("mqtt", "plain, --no-tls")
+    table.add_row(
+        "broker", "mosquitto", f"{scheme}://{broker.host}:{broker.port}  ({how})  data {broker.data_dir}"
+    )
+    table.add_row(
+        "field broker", "mosquitto", f"mqtt://{field_broker.host}:{field_broker.port}  (devices' own MQTT)"
+    )
     table.add_row("database", "influxdb", f"{influx.url}  db '{DATABASE}'  data {influx.data_dir}")
     for device, sim in sims.items():
         table.add_row("simulator", device, sim.port)
@@ -159,9 +167,41 @@ def _start_simulators(city: CityConfig, broker: Mosquitto) -> dict[str, Simulato
     return sims
 
 
-def run_demo(city: CityConfig, city_path: Path, data: Path, duration: float | None, console: Console) -> bool:
+class Accounts:
+    """The demo's security, as a deployment has it: a CA, a TLS broker with one account per gateway
+    and per cloud service, ACLs that keep each gateway to its own topics; passwords in 0600 files."""
+
+    def __init__(self, city: CityConfig, folder: Path) -> None:
+        from cloud.security.accounts import Registry
+        from cloud.security.certs import init_certs
+        from ioc.secrets import write_private
+
+        self.certs = init_certs(folder / "certs")
+        self.registry = Registry(folder / "accounts")
+        self.args: dict[str, list[str]] = {}
+        logins = {gw.id: self.registry.enrol_gateway(city.city.id, gw.id) for gw in city.gateways}
+        logins.update({role: self.registry.enrol_service(role) for role in ("ingest", "alerts")})
+        for name, credentials in logins.items():
+            secret = folder / "secrets" / f"{name}.password"
+            secret.parent.mkdir(parents=True, exist_ok=True)
+            write_private(secret, credentials.password.encode())
+            self.args[name] = [
+                "--username",
+                credentials.username,
+                "--password-file",
+                str(secret),
+                "--tls-ca",
+                str(self.certs.ca_cert),
+            ]
+
+
+def run_demo(
+    city: CityConfig, city_path: Path, data: Path, duration: float | None, console: Console, tls: bool = True
+) -> bool:
     """Run until Ctrl-C or ``duration``; True when every simulated device's points reached InfluxDB."""
-    for sub in ("services", "logs", "edge"):
+    from cloud.security.broker import SecureMosquitto
+
+    for sub in ("services", "logs", "edge", "security"):
         shutil.rmtree(data / sub, ignore_errors=True)
     (data / "alerts.sqlite").unlink(missing_ok=True)
     logs = data / "logs"
@@ -172,16 +212,38 @@ def run_demo(city: CityConfig, city_path: Path, data: Path, duration: float | No
     sims: dict[str, Simulator] = {}
     procs: dict[str, subprocess.Popen[bytes]] = {}
     counts: Counts = {}
+    accounts = Accounts(city, data / "security") if tls else None
+    broker = (
+        SecureMosquitto(data / "services" / "mosquitto", accounts.certs, accounts.registry)
+        if accounts
+        else Mosquitto(data / "services" / "mosquitto")
+    )
+
+    def login(name: str) -> list[str]:
+        return accounts.args[name] if accounts else []
+
     with (
-        Mosquitto(data / "services" / "mosquitto") as broker,
+        broker,
+        # Controllers that publish MQTT themselves talk to the gateway's own local broker.
+        Mosquitto(data / "services" / "field-mosquitto") as field_broker,
         InfluxDB(data / "services" / "influxdb") as influx,
     ):
         try:
             influx.create_database(DATABASE)
             broker_arg = f"{broker.host}:{broker.port}"
-            sims.update(_start_simulators(city, broker))
+            sims.update(_start_simulators(city, field_broker))
             procs["ingest-1"] = _spawn(
-                ["cloud", "ingest", "--broker", broker_arg, "--influxdb", influx.url, "--database", DATABASE],
+                [
+                    "cloud",
+                    "ingest",
+                    "--broker",
+                    broker_arg,
+                    "--influxdb",
+                    influx.url,
+                    "--database",
+                    DATABASE,
+                    *login("ingest"),
+                ],
                 logs / "ingest-1.log",
             )
             # The cloud's derived data: AQI/WQI and the completeness ledger, and the alert rules.
@@ -203,6 +265,7 @@ def run_demo(city: CityConfig, city_path: Path, data: Path, duration: float | No
                     str(data / "alerts.sqlite"),
                     "--interval",
                     "10",
+                    *login("alerts"),
                 ],
                 logs / "alerts.log",
             )
@@ -222,11 +285,14 @@ def run_demo(city: CityConfig, city_path: Path, data: Path, duration: float | No
                         str(data / "edge"),
                         "--status",
                         f"127.0.0.1:{status_ports[gateway.id]}",
+                        *login(gateway.id),
                         *ports,
                     ],
                     logs / f"{gateway.id}.log",
                 )
-            console.print(_what_runs_where(broker, influx, sims, procs, logs, status_ports))
+            console.print(
+                _what_runs_where(broker, field_broker, influx, sims, procs, logs, status_ports, tls)
+            )
             console.print(_grafana_files(city, influx, data))
             started = last = time.monotonic()
             previous: dict[tuple[str, str], int] = {}

@@ -11,7 +11,17 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ioc.cli_common import console, err_console, host_port, setup_logging, wait_for_signal
+from ioc.cli_common import (
+    PasswordFileOption,
+    TlsCaOption,
+    UsernameOption,
+    console,
+    err_console,
+    host_port,
+    mqtt_credentials,
+    setup_logging,
+    wait_for_signal,
+)
 
 if TYPE_CHECKING:
     from cloud.alerts.service import AlertService
@@ -38,6 +48,9 @@ def alerts_command(
     ] = "GRAFANA_TOKEN",
     webhook: Annotated[str | None, typer.Option(help="POST every alert change as JSON to this URL.")] = None,
     once: Annotated[bool, typer.Option(help="Evaluate once, publish, print the changes and exit.")] = False,
+    username: UsernameOption = None,
+    password_file: PasswordFileOption = None,
+    tls_ca: TlsCaOption = None,
     verbose: bool = False,
 ) -> None:
     """Evaluate the alert rules against InfluxDB every --interval seconds and publish state changes
@@ -64,6 +77,8 @@ def alerts_command(
             grafana=grafana,
             webhook=webhook,
             interval_s=interval,
+            mqtt_credentials=mqtt_credentials(username, password_file),
+            mqtt_tls_ca=tls_ca,
         )
     except ConfigError as exc:
         err_console.print(f"[bold red]{exc}[/]", highlight=False)

@@ -40,6 +40,8 @@ class AlertService:
         webhook: str | None = None,
         interval_s: float = 30.0,
         clock: Callable[[], int] = time.time_ns,
+        mqtt_credentials: tuple[str, str] | None = None,
+        mqtt_tls_ca: str | None = None,
     ) -> None:
         self.rules_dir, self.query, self.interval_s, self.clock = rules_dir, query, interval_s, clock
         self.rules: list[Rule] = load_rules(rules_dir)
@@ -47,7 +49,7 @@ class AlertService:
         Path(state_path).parent.mkdir(parents=True, exist_ok=True)
         self.store = AlertStore(state_path)
         self.influx = InfluxSink(writer)
-        self.mqtt = MqttSink(*mqtt)
+        self.mqtt = MqttSink(*mqtt, credentials=mqtt_credentials, tls_ca_file=mqtt_tls_ca)
         targets: dict[str, Target] = {}
         if grafana is not None:
             targets["grafana"] = GrafanaAnnotations(grafana)

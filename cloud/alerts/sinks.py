@@ -83,7 +83,15 @@ def rule_state(city: str, rule: str, active: Sequence[Instance], change: Transit
 class MqttSink:
     """Publishes retained rule states to ``ioc/alerts/v1/{city}/{rule}`` (QoS 1), reconnecting by itself."""
 
-    def __init__(self, host: str, port: int, client_id: str | None = None, timeout_s: float = 5.0) -> None:
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        client_id: str | None = None,
+        timeout_s: float = 5.0,
+        credentials: tuple[str, str] | None = None,
+        tls_ca_file: str | None = None,
+    ) -> None:
         self.timeout_s = timeout_s
         self.connected = threading.Event()
         client_id = client_id or f"ioc-alerts-{socket.gethostname()}-{os.getpid()}"
@@ -91,6 +99,10 @@ class MqttSink:
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = lambda *_a: self.connected.clear()
         self.client.reconnect_delay_set(0.2, 10)
+        if credentials is not None:
+            self.client.username_pw_set(*credentials)
+        if tls_ca_file is not None:
+            self.client.tls_set(ca_certs=tls_ca_file)
         self.client.connect_async(host, port, keepalive=30)
         self.client.loop_start()
 

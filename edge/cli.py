@@ -6,7 +6,7 @@ import json
 import logging
 import urllib.request
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -24,8 +24,25 @@ from ioc.cli_common import (
     wait_for_signal,
 )
 
+if TYPE_CHECKING:
+    from ioc.config import CityConfig, TlsFiles
+
 edge_app = typer.Typer(no_args_is_help=True, help="The gateway agent.")
 DEFAULT_STATUS = "0.0.0.0:8470"  # the LAN, so a technician's phone reaches the page
+
+
+def _tls(city: CityConfig, tls_ca: str | None, direct_influxdb: str | None) -> TlsFiles | None:
+    """The uplink's TLS; plain TCP only when the config says `mqtt.plain: true`."""
+    from ioc.config import TlsFiles
+
+    tls = TlsFiles(ca_file=tls_ca) if tls_ca else city.mqtt.tls
+    if tls is None and not city.mqtt.plain and direct_influxdb is None:
+        err_console.print(
+            "[red]mqtt: no TLS settings. Set mqtt.tls.ca_file (or --tls-ca), or mqtt.plain: true "
+            "for a broker on a trusted network.[/]"
+        )
+        raise typer.Exit(2)
+    return tls
 
 
 @edge_app.command("run")
@@ -58,7 +75,6 @@ def edge_run(
     from edge.remote_config import RemoteConfig
     from edge.status import agent_state
     from edge.status_page import StatusServer
-    from ioc.config import TlsFiles
 
     setup_logging(verbose)
     city = load_city_or_exit(config)
@@ -71,7 +87,7 @@ def edge_run(
         state_dir=state_dir,
         commit_interval_s=city.mqtt.commit_interval_s,
         quota_mb=quota_mb,
-        tls=TlsFiles(ca_file=tls_ca) if tls_ca else city.mqtt.tls,
+        tls=_tls(city, tls_ca, direct_influxdb),
         credentials=mqtt_credentials(
             username or city.mqtt.username, password_file or city.mqtt.password_file
         ),

@@ -28,7 +28,7 @@ gateways:
     site: s1
     devices:
 {devices}
-mqtt: {{commit_interval_s: 0.25}}
+mqtt: {{commit_interval_s: 0.25, plain: true}}
 """
 
 

@@ -116,3 +116,28 @@ def test_config_check_names_file_line_key_and_suggestion(tmp_path: Path) -> None
     out = " ".join(result.stderr.split())
     assert f"{bad}:3" in out and "lattitude" in out and "did you mean 'lat'" in out
     assert f"{bad}:8" in out and "did you mean 'sds011'" in out
+
+
+def test_agent_refuses_plain_mqtt_unless_the_config_says_so(tmp_path: Path) -> None:
+    config = tmp_path / "city.yaml"
+    config.write_text(CITY_YAML.format(city="plain"))
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "edge",
+            "run",
+            str(config),
+            "--gateway",
+            "gw01",
+            "--status",
+            "off",
+            "--state-dir",
+            str(tmp_path / "edge"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "mqtt.plain: true" in " ".join(result.stderr.split())

@@ -75,6 +75,8 @@ class MqttUplink(_Strict):
     # crash can lose, and the floor of the latency to the wall.
     commit_interval_s: float = Field(default=0.25, ge=0.01, le=5)
     tls: TlsFiles | None = None
+    # Plain TCP only when a config says so: a loopback broker, a lab. Otherwise set `tls`.
+    plain: bool = False
     # The gateway's broker account (`ioc cloud enrol-gateway`); the password lives in a file of
     # mode 0600 on the gateway, never in this YAML.
     username: str | None = None

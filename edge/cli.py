@@ -74,7 +74,7 @@ def edge_run(
     from edge.agent import AgentOptions, EdgeAgent
     from edge.remote_config import RemoteConfig
     from edge.status import agent_state
-    from edge.status_page import StatusServer
+    from edge.status_server import StatusServer
 
     setup_logging(verbose)
     city = load_city_or_exit(config)

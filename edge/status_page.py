@@ -4,10 +4,8 @@ the agent itself on the gateway's LAN; and the same document as JSON for `ioc ed
 from __future__ import annotations
 
 import html
-import threading
 from collections.abc import Callable
 
-import uvicorn
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
 
@@ -69,26 +67,3 @@ def create_app(state: Callable[[], AgentState]) -> FastAPI:
         return render(state())
 
     return app
-
-
-class StatusServer:
-    """uvicorn in a thread of the agent; bound to the LAN address the technician's phone reaches."""
-
-    def __init__(self, state: Callable[[], AgentState], host: str, port: int) -> None:
-        config = uvicorn.Config(
-            create_app(state), host=host, port=port, log_level="warning", access_log=False
-        )
-        self.server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self.server.run, name="status-page", daemon=True)
-
-    def start(self) -> StatusServer:
-        self._thread.start()
-        return self
-
-    @property
-    def started(self) -> bool:
-        return self.server.started
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self._thread.join(timeout=5)

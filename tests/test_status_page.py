@@ -13,7 +13,7 @@ import pytest
 
 from edge.agent import AgentOptions, EdgeAgent
 from edge.status import agent_state
-from edge.status_page import StatusServer
+from edge.status_server import StatusServer
 from ioc.services import REPO_ROOT, free_port
 from tests.pipeline import Pipeline, wait_for
 
@@ -57,6 +57,8 @@ def test_status_page_in_headless_chromium(tmp_path: Path, city_id: str) -> None:
         server = StatusServer(lambda: agent_state(agent), "127.0.0.1", port).start()
         url = f"http://127.0.0.1:{port}/"
         wait_for(lambda: server.started, 10, "the status page")
+        assert server.server is None, "the web server loads only when someone looks"
+
         wait_for(lambda: all(d.status.produced for d in agent.devices), 10, "first readings")
 
         with urllib.request.urlopen(url + "api/status", timeout=5) as response:

@@ -26,6 +26,8 @@ from cloud.influx_writer import WriteError
 from cloud.points import to_line
 from cloud.validation import message_to_readings
 from ioc import topics
+from ioc.config import TlsFiles
+from ioc.mqtt_auth import authenticate
 from ioc.reading import Reading
 
 log = logging.getLogger(__name__)
@@ -83,10 +85,7 @@ class IngestWorker:
             CallbackAPIVersion.VERSION2, client_id=worker_id, protocol=mqtt.MQTTv5, manual_ack=True
         )
         self.client.max_inflight_messages_set(RECEIVE_MAXIMUM)
-        if credentials is not None:
-            self.client.username_pw_set(*credentials)
-        if tls_ca_file is not None:
-            self.client.tls_set(ca_certs=tls_ca_file)
+        authenticate(self.client, credentials, TlsFiles(ca_file=tls_ca_file) if tls_ca_file else None)
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
         self.client.on_unsubscribe = lambda *_: self._unsubscribed.set()

@@ -24,6 +24,7 @@ from edge.buffer import Batch, DurableBuffer
 from edge.uplink_base import LaneSender
 from ioc import payload, topics
 from ioc.config import TlsFiles
+from ioc.mqtt_auth import authenticate
 
 log = logging.getLogger(__name__)
 MAX_INFLIGHT_BATCHES = 50
@@ -63,11 +64,7 @@ class MqttUplink(LaneSender):
         self.client.on_disconnect = self._on_disconnect
         self.client.on_publish = self._on_publish
         self._host, self._port = host, port
-        if credentials is not None:
-            self.client.username_pw_set(*credentials)
-        if tls is not None:
-            # Set once: paho refuses a second tls_set, the error ThingsBoard users meet on reconnect.
-            self.client.tls_set(ca_certs=tls.ca_file, certfile=tls.cert_file, keyfile=tls.key_file)
+        authenticate(self.client, credentials, tls)
         # The desired config the cloud keeps retained on `config`; set before start().
         self.config_topic = topics.topic(city, gateway, "config")
         self.config_ack_topic = topics.topic(city, gateway, "config/ack")

@@ -58,9 +58,9 @@ def _arrived(counts: Counts, device: str) -> bool:
     return any(d == device and m not in NOT_READINGS for d, m in counts)
 
 
-def _spawn(args: list[str], log_path: Path) -> subprocess.Popen[bytes]:
-    # Gateways run the agent's own, lighter entry point (`ioc-edge`), as the systemd unit does.
-    module, args = ("edge", args[1:]) if args[0] == "edge" else ("ioc", args)
+def _spawn(args: list[str], log_path: Path, module: str = "ioc") -> subprocess.Popen[bytes]:
+    """``python -m MODULE ARGS``; gateways run ``edge``, the agent's own lighter entry point, as
+    the systemd unit does."""
     with log_path.open("wb") as log:
         return subprocess.Popen([sys.executable, "-m", module, *args], stdout=log, stderr=subprocess.STDOUT)
 
@@ -274,7 +274,6 @@ def run_demo(
                 ports = [arg for d in gateway.devices for arg in ("--port", f"{d.id}={sims[d.id].port}")]
                 procs[gateway.id] = _spawn(
                     [
-                        "edge",
                         "run",
                         str(city_path),
                         "--gateway",
@@ -289,6 +288,7 @@ def run_demo(
                         *ports,
                     ],
                     logs / f"{gateway.id}.log",
+                    module="edge",
                 )
             console.print(
                 _what_runs_where(broker, field_broker, influx, sims, procs, logs, status_ports, tls)

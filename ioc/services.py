@@ -38,6 +38,10 @@ class MissingBinary(ServiceError):
         )
 
 
+# One pool for the readiness checks and queries of every service the launcher starts.
+HTTP = urllib3.PoolManager(retries=False, timeout=urllib3.Timeout(connect=1, read=30))
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -171,7 +175,6 @@ class InfluxDB(ManagedService):
     binary = "influxd"
     package = "influxdb"
     config_template = "influxdb.conf"
-    _http = urllib3.PoolManager(retries=False, timeout=urllib3.Timeout(connect=1, read=30))
 
     def _choose_ports(self) -> dict[str, int]:
         return {"http_port": free_port(), "rpc_port": free_port()}
@@ -185,7 +188,7 @@ class InfluxDB(ManagedService):
 
     def ready(self) -> bool:
         try:
-            return self._http.request("GET", f"{self.url}/ping", timeout=0.5).status == 204
+            return HTTP.request("GET", f"{self.url}/ping", timeout=0.5).status == 204
         except urllib3.exceptions.HTTPError:
             return False
 
@@ -194,7 +197,7 @@ class InfluxDB(ManagedService):
         params = {"q": q, "epoch": "ns"}
         if database:
             params["db"] = database
-        response = self._http.request(
+        response = HTTP.request(
             "POST",
             f"{self.url}/query",
             body=urllib.parse.urlencode(params),
@@ -253,17 +256,6 @@ class VictoriaMetrics(ManagedService):
 
     def ready(self) -> bool:
         try:
-            return InfluxDB._http.request("GET", f"{self.url}/health", timeout=0.5).status == 200
+            return HTTP.request("GET", f"{self.url}/health", timeout=0.5).status == 200
         except urllib3.exceptions.HTTPError:
             return False
-
-
-def environment_summary() -> dict[str, str]:
-    """Which binaries would be used, for `ioc services check` and error reports."""
-    summary = {}
-    for cls in (Mosquitto, InfluxDB):
-        try:
-            summary[cls.name] = find_binary(cls.binary, cls.package)
-        except MissingBinary as exc:
-            summary[cls.name] = str(exc)
-    return summary

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -16,6 +15,7 @@ from edge.agent import AgentOptions, EdgeAgent
 from firmware_bridge import registry
 from ioc.config import load_city
 from ioc.services import InfluxDB, Mosquitto
+from tests.pipeline import wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 
@@ -29,14 +29,6 @@ gateways:
     devices:
       - {{id: pm01, family: sds011, port: /dev/serial/by-id/usb-sds011}}
 """
-
-
-def wait_for(condition, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.1)
 
 
 def stored(influx: InfluxDB, database: str) -> list[dict]:

@@ -20,6 +20,8 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from cloud.alerts.state import Instance, Transition
 from cloud.points import to_line
+from ioc.config import TlsFiles
+from ioc.mqtt_auth import authenticate
 from ioc.reading import IDENTITY_TAGS, Reading
 from ioc.topics import ID_PATTERN, alerts_topic
 
@@ -99,10 +101,7 @@ class MqttSink:
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = lambda *_a: self.connected.clear()
         self.client.reconnect_delay_set(0.2, 10)
-        if credentials is not None:
-            self.client.username_pw_set(*credentials)
-        if tls_ca_file is not None:
-            self.client.tls_set(ca_certs=tls_ca_file)
+        authenticate(self.client, credentials, TlsFiles(ca_file=tls_ca_file) if tls_ca_file else None)
         self.client.connect_async(host, port, keepalive=30)
         self.client.loop_start()
 

@@ -9,7 +9,7 @@ import socket
 import ssl
 from pathlib import Path
 
-from cloud.security.accounts import Registry, reload_broker
+from cloud.security.accounts import Registry
 from cloud.security.certs import CertPaths
 from ioc.services import Mosquitto
 
@@ -47,9 +47,3 @@ class SecureMosquitto(Mosquitto):
                 return True
         except (OSError, ssl.SSLError):
             return False
-
-    def reload(self) -> None:
-        """Reread the password and ACL files (after an enrolment or a revocation)."""
-        if self.process is None:
-            raise RuntimeError("the broker is not running")
-        reload_broker(self.process.pid)

@@ -12,9 +12,11 @@ import itertools
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
+import psutil
 from paho.mqtt.enums import CallbackAPIVersion
 
 from bench.results import Figure
@@ -101,7 +103,25 @@ def _spawn_worker(
     )
 
 
-def ingest_path_rate(broker: Mosquitto, influx: InfluxDB, points: int, logs: Path, workers: int = 1) -> float:
+@dataclass
+class PathRun:
+    rate: float  # readings/s, publish start → InfluxDB holds every point
+    # CPU seconds per reading: the ingest workers together, and InfluxDB (where the cores went)
+    ingest_cpu_us: float
+    influxdb_cpu_us: float
+
+
+def _cpu_s(pids: list[int]) -> float:
+    total = 0.0
+    for pid in pids:
+        times = psutil.Process(pid).cpu_times()
+        total += times.user + times.system
+    return total
+
+
+def ingest_path_rate(
+    broker: Mosquitto, influx: InfluxDB, points: int, logs: Path, workers: int = 1
+) -> PathRun:
     database = f"path{workers}"
     influx.create_database(database)
     procs = [
@@ -131,6 +151,10 @@ def ingest_path_rate(broker: Mosquitto, influx: InfluxDB, points: int, logs: Pat
             time.sleep(0.3)
         time.sleep(1.5)  # the other workers subscribe too
         messages = _payloads(points)
+        worker_pids = [p.pid for p in procs]
+        assert influx.process is not None
+        influx_pid = influx.process.pid
+        cpu_before = _cpu_s(worker_pids), _cpu_s([influx_pid])
         started = time.perf_counter()
         for topic, data in messages:
             client.publish(topic, data, qos=1)
@@ -138,7 +162,10 @@ def ingest_path_rate(broker: Mosquitto, influx: InfluxDB, points: int, logs: Pat
             if time.perf_counter() - started > 600 or any(p.poll() is not None for p in procs):
                 raise RuntimeError(f"ingest stalled at {_count(influx, database)} of {points}; see {logs}")
             time.sleep(0.2)
-        return points / (time.perf_counter() - started)
+        elapsed = time.perf_counter() - started
+        ingest_cpu = _cpu_s(worker_pids) - cpu_before[0]
+        influx_cpu = _cpu_s([influx_pid]) - cpu_before[1]
+        return PathRun(points / elapsed, 1e6 * ingest_cpu / points, 1e6 * influx_cpu / points)
     finally:
         client.disconnect()
         client.loop_stop()
@@ -164,16 +191,28 @@ def run(root: Path, raw_points: int = 300_000, path_points: int = 200_000) -> li
         ),
         Figure(
             "mqtt_ingest_influxdb_1_worker",
-            one,
+            one.rate,
             "readings/s",
             f"{workload}, 1 worker; ratio to raw; target ≥ 0.6",
-            ratio=one / raw,
+            ratio=one.rate / raw,
         ),
         Figure(
             "mqtt_ingest_influxdb_2_workers",
-            two,
+            two.rate,
             "readings/s",
             f"{workload}, 2 workers; ratio to raw",
-            ratio=two / raw,
+            ratio=two.rate / raw,
+        ),
+        Figure(
+            "ingest_cpu_per_reading_1_worker",
+            one.ingest_cpu_us,
+            "µs CPU",
+            "ingest process CPU time per stored reading (MQTT receive, decode, check, line protocol, ack)",
+        ),
+        Figure(
+            "influxdb_cpu_per_reading",
+            one.influxdb_cpu_us,
+            "µs CPU",
+            "InfluxDB CPU time per stored reading on the 1-worker path",
         ),
     ]

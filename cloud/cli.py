@@ -56,6 +56,7 @@ def cloud_ingest(
     verbose: bool = False,
 ) -> None:
     """Run one ingest worker until SIGINT/SIGTERM; run more for more throughput."""
+    import gc
     import os
 
     from cloud.influx_writer import InfluxV1Writer, InfluxV2Writer
@@ -72,6 +73,9 @@ def cloud_ingest(
         else InfluxV2Writer(influxdb, database, os.environ.get(token_env, ""), org)
     )
     credentials = mqtt_credentials(username, password_file)
+    # What is loaded by now lives as long as the process. Each batch makes ~10 000 short-lived
+    # containers, which set off full collections; frozen, the modules are not walked every time.
+    gc.freeze()
     worker = IngestWorker(
         host, port, writer, worker_id, cities=cities, credentials=credentials, tls_ca_file=tls_ca
     ).start()

@@ -35,7 +35,9 @@ log = logging.getLogger(__name__)
 # How many QoS 1 messages the broker may have in flight to one worker. Paho's and Mosquitto's
 # default of 20 stalls a subscriber at a few hundred messages/s because each waits for our ack.
 RECEIVE_MAXIMUM = 1000
-DEAD_LETTER_REASONS = 5  # the first few reasons ride along as MQTT 5 user properties
+DEAD_LETTER_REASONS = 5
+# Messages received and waiting for the converter: about two write batches of gateway messages.
+INBOX_MESSAGES = 200  # the first few reasons ride along as MQTT 5 user properties
 
 
 class Writer(Protocol):
@@ -49,6 +51,16 @@ class IngestStats:
     rejected: int = 0
     write_retries: int = 0
     reject_reasons: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class _Converted:
+    """Messages taken from the broker and their points, waiting for InfluxDB to accept them."""
+
+    messages: list[mqtt.MQTTMessage]
+    readings: list[Reading]
+    lines: list[str]
+    rejected: int
 
 
 class IngestWorker:
@@ -73,10 +85,17 @@ class IngestWorker:
         self.max_wait_s = max_wait_s
         self._inbox: queue.Queue[mqtt.MQTTMessage] = queue.Queue()
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=f"{worker_id}-writer", daemon=True)
+        # At most two converted batches wait for the writer: memory stays bounded, and the broker
+        # holds the rest (unacknowledged) if InfluxDB is slow or away.
+        self._ready: queue.Queue[_Converted] = queue.Queue(maxsize=2)
+        self._thread = threading.Thread(target=self._run, name=f"{worker_id}-convert", daemon=True)
+        self._writer_thread = threading.Thread(
+            target=self._write_loop, name=f"{worker_id}-writer", daemon=True
+        )
         self.connected = threading.Event()
         self._unsubscribed = threading.Event()
-        self._busy = threading.Event()  # a batch is being written
+        self._pending = 0  # batches collected and not yet stored (or given up on stop)
+        self._pending_lock = threading.Lock()
         self._host, self._port = broker_host, broker_port
         # One deployment may ingest only some cities (or a test only its own).
         self.subscription = topics.ingest_subscription(cities)
@@ -89,7 +108,7 @@ class IngestWorker:
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
         self.client.on_unsubscribe = lambda *_: self._unsubscribed.set()
-        self.client.on_message = lambda _c, _u, msg: self._inbox.put(msg)
+        self.client.on_message = self._on_message
         self.client.reconnect_delay_set(0.2, 5)
 
     def _on_connect(self, client: mqtt.Client, _u: object, _f: object, reason: object, _p: object) -> None:
@@ -98,6 +117,18 @@ class IngestWorker:
             return
         client.subscribe(self.subscription, qos=1)
         self.connected.set()
+
+    def _on_message(self, _c: mqtt.Client, _u: object, msg: mqtt.MQTTMessage) -> None:
+        # A full inbox holds the network thread here, so it stops reading the socket while the
+        # converter catches up: the broker keeps the rest, and the two threads do not trade the GIL
+        # at every small socket read (that trading cost more than a third of the throughput).
+        while not self._stop.is_set():
+            try:
+                self._inbox.put(msg, timeout=0.2)
+                return
+            except queue.Full:
+                continue
+        # Stopping: the message stays unacknowledged, and the broker delivers it again.
 
     def _on_disconnect(self, *_args: object) -> None:
         self.connected.clear()
@@ -110,6 +141,7 @@ class IngestWorker:
         self.client.connect_async(self._host, self._port, keepalive=30, clean_start=False, properties=props)
         self.client.loop_start()
         self._thread.start()
+        self._writer_thread.start()
         return self
 
     def stop(self, drain_timeout_s: float = 30.0) -> None:
@@ -125,10 +157,11 @@ class IngestWorker:
             self.client.unsubscribe(self.subscription)
             self._unsubscribed.wait(5)
             deadline = time.monotonic() + drain_timeout_s
-            while (not self._inbox.empty() or self._busy.is_set()) and time.monotonic() < deadline:
+            while (not self._inbox.empty() or self._pending) and time.monotonic() < deadline:
                 time.sleep(0.05)
         self._stop.set()
         self._thread.join(timeout=30)
+        self._writer_thread.join(timeout=30)
         self.client.disconnect()
         self.client.loop_stop()
 
@@ -137,7 +170,8 @@ class IngestWorker:
             first = self._inbox.get(timeout=0.2)
         except queue.Empty:
             return []
-        self._busy.set()  # before the inbox looks empty to stop(): these messages are in hand
+        with self._pending_lock:  # before the inbox looks empty to stop(): these messages are in hand
+            self._pending += 1
         messages = [first]
         size = len(first.payload)
         deadline = time.monotonic() + self.max_wait_s
@@ -154,15 +188,33 @@ class IngestWorker:
         return messages
 
     def _run(self) -> None:
+        """Collect and convert; the writer thread stores, so InfluxDB parses one batch while this
+        thread decodes the next (the HTTP wait releases the GIL)."""
         while not self._stop.is_set():
             messages = self._collect()
-            try:
-                if messages:
-                    self._store(messages)
-            finally:
-                self._busy.clear()
+            if not messages:
+                continue
+            converted = self._convert(messages)
+            while not self._stop.is_set():  # the writer may be waiting out an InfluxDB outage
+                try:
+                    self._ready.put(converted, timeout=0.2)
+                    break
+                except queue.Full:
+                    continue
 
-    def _store(self, messages: list[mqtt.MQTTMessage]) -> None:
+    def _write_loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                batch = self._ready.get(timeout=0.2)
+            except queue.Empty:
+                continue
+            try:
+                self._store(batch)
+            finally:
+                with self._pending_lock:
+                    self._pending -= 1
+
+    def _convert(self, messages: list[mqtt.MQTTMessage]) -> _Converted:
         stored: list[Reading] = []
         rejected = 0
         for msg in messages:
@@ -171,16 +223,18 @@ class IngestWorker:
             stored.extend(readings)
             if bad:
                 self._dead_letter(msg, [r for r in readings if r.measurement == "ingest_rejects"])
-        lines = [to_line(r) for r in stored]
-        if not self._write_until_accepted(lines):
+        return _Converted(messages, stored, [to_line(r) for r in stored], rejected)
+
+    def _store(self, batch: _Converted) -> None:
+        if not self._write_until_accepted(batch.lines):
             return  # stopping: unacknowledged messages are redelivered to the next worker
-        for msg in messages:
+        for msg in batch.messages:
             self.client.ack(msg.mid, msg.qos)
         if self.on_stored is not None:
-            self.on_stored(stored)
-        self.stats.messages += len(messages)
-        self.stats.points += len(lines) - rejected
-        self.stats.rejected += rejected
+            self.on_stored(batch.readings)
+        self.stats.messages += len(batch.messages)
+        self.stats.points += len(batch.lines) - batch.rejected
+        self.stats.rejected += batch.rejected
 
     def _dead_letter(self, msg: mqtt.MQTTMessage, rejects: list[Reading]) -> None:
         """The refused message as it came, for whoever debugs the gateway, with the reasons."""

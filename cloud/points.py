@@ -79,15 +79,43 @@ def _value(value: FieldValue, as_float: bool) -> str | None:
     return '"' + value.translate(_ESCAPE_STRING) + '"'
 
 
+# A reading's field names in the order it sends them → (name, "key=", is a float field) sorted by
+# key with ``quality`` in its place; a device sends the same names every time, so this is built
+# once per device kind and the per-reading work is one loop of formatting.
+_Layout = tuple[tuple[str | None, str, bool], ...]
+_layouts: dict[tuple[str, tuple[str, ...]], _Layout] = {}
+
+
+def _layout(measurement: str, names: tuple[str, ...]) -> _Layout:
+    floats = _floats(measurement)
+    keyed = {name: (name, _key(name) + "=", name in floats) for name in names}
+    keyed["quality"] = (None, "quality=", False)  # None: the reading's quality, not a field
+    layout = tuple(keyed[name] for name in sorted(keyed))
+    if len(_layouts) >= _CACHE_LIMIT:
+        _layouts.clear()
+    _layouts[(measurement, names)] = layout
+    return layout
+
+
 def to_line(reading: Reading) -> str:
     """One line of line protocol. ``quality`` is a field, not a tag, so a reading that changes
     quality on a replay overwrites its point instead of starting a second series."""
-    floats = _floats(reading.measurement)
-    fields = dict(reading.fields)
-    fields["quality"] = reading.quality
+    fields = reading.fields
+    layout = _layouts.get((reading.measurement, tuple(fields)))
+    if layout is None:
+        layout = _layout(reading.measurement, tuple(fields))
     parts = []
-    for name in sorted(fields):
-        text = _value(fields[name], name in floats)
-        if text is not None:
-            parts.append(f"{_key(name)}={text}")
+    for name, prefix, as_float in layout:
+        if name is None:
+            parts.append(prefix + '"' + reading.quality.translate(_ESCAPE_STRING) + '"')
+            continue
+        value = fields[name]
+        kind = type(value)
+        if kind is float and value - value == 0:  # finite: NaN and ±inf give NaN here
+            text = repr(value)
+            parts.append(prefix + (text[:-2] if text.endswith(".0") else text))
+        else:
+            text = _value(value, as_float)
+            if text is not None:
+                parts.append(prefix + text)
     return f"{_series(reading.measurement, reading.tags)} {','.join(parts)} {reading.time_ns}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import sys
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -85,8 +86,60 @@ def _check_value(spec: FieldSpec, value: FieldValue) -> str | None:
     return None
 
 
+# What a value of each field type may be, as (accepted Python types, low, high, allowed strings):
+# one tuple test and one chained comparison decide nearly every value. NaN fails any comparison
+# and infinities fall outside ±float max, so both go to the explaining path.
+_Plan = tuple[tuple[str, ...], dict[str, tuple[tuple[type, ...], float, float, frozenset[str] | None]]]
+_NUMBER_TYPES: dict[str, tuple[type, ...]] = {"float": (float, int), "int": (int,), "bool": (bool,)}
+
+
+@cache
+def _plan(measurement: str) -> _Plan | None:
+    spec = dictionary().get(measurement)
+    if spec is None:
+        return None
+    fields = {}
+    for name, field in spec.fields.items():
+        if field.type == "str":
+            values = frozenset(field.values) if field.values is not None else None
+            fields[name] = ((str,), 0.0, float(MAX_STRING_FIELD), values)
+        else:
+            low = -sys.float_info.max if field.min is None or field.type == "bool" else field.min
+            high = sys.float_info.max if field.max is None or field.type == "bool" else field.max
+            fields[name] = (_NUMBER_TYPES[field.type], low, high, None)
+    return spec.required_tags, fields
+
+
+def _fits(reading: Reading) -> bool:
+    """True when ``reading`` surely fits the dictionary: the hot path of ingest, ~0.5 µs."""
+    plan = _plan(reading.measurement)
+    if plan is None or not reading.fields or reading.quality not in QUALITIES:
+        return False
+    required, specs = plan
+    tags = reading.tags
+    for tag in required:
+        if not tags.get(tag):
+            return False
+    for name, value in reading.fields.items():
+        spec = specs.get(name)
+        if spec is None or type(value) not in spec[0]:
+            return False
+        if spec[0][0] is str:
+            if len(value) > MAX_STRING_FIELD or (spec[3] is not None and value not in spec[3]):  # type: ignore[arg-type]
+                return False
+        elif not spec[1] <= value <= spec[2]:  # type: ignore[operator]
+            return False
+    return True
+
+
 def check_reading(reading: Reading) -> str | None:
     """Why ``reading`` does not fit the dictionary, or None when it does."""
+    if _fits(reading):
+        return None
+    return _explain(reading)
+
+
+def _explain(reading: Reading) -> str | None:
     measurement = dictionary().get(reading.measurement)
     if measurement is None:
         return f"unknown measurement {reading.measurement!r}"

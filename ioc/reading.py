@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
-from typing import Final, Literal, get_args
+from typing import Annotated, Final, Literal, get_args
+
+import msgspec
 
 FieldValue = float | int | bool | str
 
@@ -17,18 +18,35 @@ QUALITIES: Final[frozenset[str]] = frozenset(get_args(Quality))
 IDENTITY_TAGS: Final[tuple[str, ...]] = ("city", "site", "gateway", "device")
 
 
-@dataclass(frozen=True, slots=True)
-class Reading:
+# Bounds a reading must keep on the wire (ioc.payload); msgspec checks them while it parses.
+MAX_TAGS: Final = 16
+MAX_FIELDS: Final = 64
+MAX_NAME_LENGTH: Final = 64
+MAX_TAG_VALUE_LENGTH: Final = 128
+_Name = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_NAME_LENGTH)]
+_TagValue = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_TAG_VALUE_LENGTH)]
+
+
+class Reading(
+    msgspec.Struct,
+    frozen=True,
+    # The short keys of the batch payload: a reading is ~40 % of its long-keyed size on the wire.
+    rename={"measurement": "m", "tags": "t", "fields": "f", "time_ns": "ts", "quality": "q"},
+):
     """One timestamped observation of one device.
 
     A point's identity in InfluxDB is measurement + tags + ``time_ns``; it is fixed at the edge so
     that replays after an outage overwrite instead of duplicating.
+
+    A msgspec Struct rather than a dataclass so that ingest parses a whole batch into readings, with
+    the wire bounds below checked, in C: about 0.4 µs a reading against 4 µs for json + checks in
+    Python. The annotations bind only parsing; building a Reading in code checks nothing.
     """
 
-    measurement: str
-    tags: dict[str, str]
-    fields: dict[str, FieldValue]
-    time_ns: int
+    measurement: _Name
+    tags: Annotated[dict[_Name, _TagValue], msgspec.Meta(max_length=MAX_TAGS)]
+    fields: Annotated[dict[_Name, FieldValue], msgspec.Meta(min_length=1, max_length=MAX_FIELDS)]
+    time_ns: Annotated[int, msgspec.Meta(gt=0)]
     quality: Quality = "good"
 
 

@@ -108,3 +108,39 @@ def test_topics_round_trip_and_refuse_foreign_names() -> None:
     with pytest.raises(ValueError, match="gateway id"):
         topics.topic("bmt", "gw/#", "up")
     assert topics.ingest_subscription() == "$share/ingest/ioc/v1/+/+/up"
+
+
+_names = st.sampled_from(["pm25", "pm10", "", "x" * 65, "city", "gateway"])
+_values = st.one_of(
+    st.booleans(),
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=5),
+    st.none(),
+    st.lists(st.integers(), max_size=2),
+)
+_items = st.fixed_dictionaries(
+    {
+        "m": st.one_of(st.just("air_quality"), st.just(""), st.integers()),
+        "t": st.one_of(st.dictionaries(_names, st.one_of(st.text(max_size=3), st.integers()), max_size=3)),
+        "f": st.dictionaries(_names, _values, max_size=3),
+        "ts": st.one_of(st.integers(min_value=-5, max_value=2**64), st.booleans(), st.floats()),
+    },
+    optional={"q": st.sampled_from(["good", "bad", "nonsense", 1])},
+)
+
+
+@given(st.lists(_items, max_size=4), st.integers(min_value=-1, max_value=2**64))
+def test_fast_and_explaining_decoders_agree(items: list[dict], seq: int) -> None:
+    """The C fast path may refuse more (then the explaining path runs), but whatever it accepts
+    the explaining path accepts too, reading for reading."""
+    data = json.dumps({"v": 1, "gateway": "g", "seq": seq, "readings": items}).encode()
+    explained = None
+    with contextlib.suppress(payload.PayloadError):
+        explained = payload._decode_each(data)
+    try:
+        fast = payload._fast_decoder.decode(data)
+    except (payload.msgspec.DecodeError, payload.msgspec.ValidationError):
+        return
+    assert explained is not None and explained.rejects == []
+    assert (fast.gateway, fast.seq, fast.readings) == (explained.gateway, explained.seq, explained.readings)

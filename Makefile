@@ -6,7 +6,12 @@ PYTHON ?= python3
 # ffmpeg: the simulated cameras' H.264 clips.
 SYSTEM_PACKAGES := mosquitto:mosquitto influxdb:influxd ffmpeg:ffmpeg
 # What only the tests need: a real browser for the status page, a real v2-write server.
-TEST_PACKAGES := chromium:chromium victoria-metrics:victoria-metrics
+TEST_PACKAGES := chromium:chromium victoria-metrics:victoria-metrics \
+	python3-gi:/usr/lib/python3/dist-packages/gi/__init__.py \
+	gir1.2-gst-rtsp-server-1.0:/usr/lib/*/girepository-1.0/GstRtspServer-1.0.typelib \
+	gstreamer1.0-plugins-base:/usr/lib/*/gstreamer-1.0/libgsttypefindfunctions.so \
+	gstreamer1.0-plugins-good:/usr/lib/*/gstreamer-1.0/libgstrtp.so \
+	gstreamer1.0-plugins-bad:/usr/lib/*/gstreamer-1.0/libgstvideoparsersbad.so
 CITY ?= configs/cities/buon-ma-thuot.yaml
 
 .PHONY: setup system demo test bench lint clean

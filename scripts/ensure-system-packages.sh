@@ -1,14 +1,21 @@
 #!/usr/bin/env bash
 # Makes sure the system programs ioc-telemetry runs are present: installs the Debian packages
-# when we are root, otherwise names exactly what to install. Arguments: PACKAGE:PROGRAM pairs.
+# when we are root, otherwise names exactly what to install. Arguments: PACKAGE:PROGRAM pairs, where
+# PROGRAM may instead be an absolute file path, glob allowed (PACKAGE:/usr/lib/*/girepository-1.0/X).
 set -euo pipefail
 
 missing=()
 for pair in "$@"; do
   package=${pair%%:*}
   program=${pair#*:}
+  if [[ $program == /* ]]; then
+    # A library, typelib or plugin, not a program; the glob stands for the multiarch folder
+    # (x86_64-linux-gnu, aarch64-linux-gnu), which differs between machines.
+    if ! compgen -G "$program" >/dev/null; then
+      missing+=("$package")
+    fi
   # Programs like mosquitto live in /usr/sbin, which is not on every user's PATH.
-  if ! PATH="$PATH:/usr/sbin:/sbin" command -v "$program" >/dev/null 2>&1; then
+  elif ! PATH="$PATH:/usr/sbin:/sbin" command -v "$program" >/dev/null 2>&1; then
     missing+=("$package")
   fi
 done

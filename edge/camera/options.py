@@ -62,6 +62,16 @@ class Lane(BaseModel):
         return self
 
 
+class SnapshotOptions(BaseModel):
+    """The JPEG kept for each state-change event (edge/camera/events.py)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    keep: int = Field(default=50, ge=1, le=10000)  # newest per camera on the gateway's disk
+    width: int = Field(default=640, ge=64, le=3840)  # larger frames are scaled down to this
+    quality: int = Field(default=80, ge=10, le=100)  # JPEG quality: ~30 kB for a 640×360 street
+
+
 class CameraOptions(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -76,6 +86,7 @@ class CameraOptions(BaseModel):
     # Play a file at its own frame rate and from the start again at its end (simulated cameras).
     loop: bool = False
     health: HealthThresholds = HealthThresholds()
+    snapshots: SnapshotOptions = SnapshotOptions()
     lanes: list[Lane] = Field(default_factory=list)
     min_vehicle_px: int = Field(default=120, ge=1)  # blob area in camera pixels below which it is noise
 

@@ -31,28 +31,35 @@ class FrameAnalyzer:
         self.flow = FlowAccumulator(options.lanes, options.flow_interval_s)
         self.health: HealthMonitor | None = None
         self.counter: VehicleCounter | None = None
+        # Reused every frame: a fresh full-size array per frame costs page faults, not just a copy.
+        self._grey: np.ndarray | None = None
+        self._small: np.ndarray | None = None
 
     @property
     def state(self) -> str:
         return self.health.state if self.health else "ok"
 
-    def _setup(self, width: int) -> None:
+    def _setup(self, width: int, height: int) -> None:
         self._scale = width / WORK_WIDTH
+        size = (WORK_WIDTH, max(1, round(height / self._scale)))
+        self._grey = np.empty((height, width), np.uint8)
+        self._small = np.empty(size[::-1], np.uint8)
         self.health = HealthMonitor(self.options.health, self._scale)
-        self.counter = VehicleCounter(
-            self.options.lanes, self._scale, self.options.min_vehicle_px, self.options.fps
-        )
+        if self.options.lanes:
+            self.counter = VehicleCounter(
+                self.options.lanes, self._scale, self.options.min_vehicle_px, self.options.fps, size
+            )
 
     def process(self, frame: np.ndarray, t: float) -> FrameResult:
         """Analyse one BGR (or grey) frame taken at ``t`` seconds."""
-        h, w = frame.shape[:2]
         if self._scale is None:
-            self._setup(w)
-        assert self.health is not None and self.counter is not None and self._scale is not None
-        grey = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY) if frame.ndim == 3 else frame
-        small = cv2.resize(grey, (WORK_WIDTH, max(1, round(h / self._scale))), interpolation=cv2.INTER_AREA)
+            self._setup(frame.shape[1], frame.shape[0])
+        assert self.health is not None and self._grey is not None and self._small is not None
+        grey = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY, dst=self._grey) if frame.ndim == 3 else frame
+        # Grey first, then an exact 2× (or any) area reduction: one colour pass, on the camera frame only.
+        small = cv2.resize(grey, self._small.shape[::-1], dst=self._small, interpolation=cv2.INTER_AREA)
         result = FrameResult(self.health.update(small, t), self.motion.update(small))
-        if self.options.lanes:
+        if self.counter is not None:
             crossings, occupied = self.counter.update(small)
             if self.health.state != "ok":
                 crossings, occupied = [], set()  # a frozen, covered or moved picture counts nothing true

@@ -36,10 +36,17 @@ class _Debounce:
         return self.active
 
 
-def sharpness(grey: np.ndarray) -> float:
-    """Laplacian variance over picture variance: focus, independent of light and contrast."""
-    var = float(grey.var())
-    return float(cv2.Laplacian(grey, cv2.CV_32F).var()) / var if var > 1e-3 else 0.0
+def sharpness(grey: np.ndarray, std: float | None = None) -> float:
+    """Laplacian variance over picture variance: focus, independent of light and contrast.
+    ``std``: the picture's standard deviation when the caller has it already."""
+    var = (float(cv2.meanStdDev(grey)[1][0, 0]) if std is None else std) ** 2
+    if var <= 1e-3:
+        return 0.0
+    # 16-bit holds a 3×3 Laplacian of 8-bit pixels exactly, at half the cost of float; its variance
+    # from two vectorised sums, since meanStdDev on 16-bit has no fast path (20× slower).
+    lap = cv2.Laplacian(grey, cv2.CV_16S)
+    n = lap.size
+    return (cv2.norm(lap, cv2.NORM_L2SQR) / n - (cv2.sumElems(lap)[0] / n) ** 2) / var
 
 
 class HealthMonitor:
@@ -76,8 +83,11 @@ class HealthMonitor:
         th = self.t
         m, s = cv2.meanStdDev(grey)
         mean, std = float(m.flat[0]), float(s.flat[0])
-        diff = float(cv2.absdiff(grey, self._prev).mean()) if self._prev is not None else 255.0
-        self._prev = grey
+        if self._prev is None or self._prev.shape != grey.shape:
+            diff, self._prev = 255.0, grey.copy()
+        else:  # mean absolute difference; a copy, since the caller reuses its frame buffer
+            diff = cv2.norm(grey, self._prev, cv2.NORM_L1) / grey.size
+            np.copyto(self._prev, grey)
         covered = mean < th.black_mean and std < th.black_std
         over = mean > th.over_mean
         present = {
@@ -88,12 +98,12 @@ class HealthMonitor:
         }
         if not self.learned:
             if not any(present.values()):
-                self._learn(grey, mean, t)
+                self._learn(grey, mean, std, t)
         else:
             assert self.base_mean is not None and self.base_sharp is not None
             present["low_light"] = not covered and mean < th.low_light_ratio * self.base_mean
             present["defocused"] = (
-                not covered and not over and sharpness(grey) < th.defocus_ratio * self.base_sharp
+                not covered and not over and sharpness(grey, std) < th.defocus_ratio * self.base_sharp
             )
             if t - self._last_shift_t >= MOVED_EVERY_S:
                 self._last_shift_t = t
@@ -110,15 +120,15 @@ class HealthMonitor:
         self.state = state
         return state
 
-    def _learn(self, grey: np.ndarray, mean: float, t: float) -> None:
+    def _learn(self, grey: np.ndarray, mean: float, std: float, t: float) -> None:
         if self._baseline_start is None:
             self._baseline_start = t
             self._acc = np.zeros(grey.shape, np.float32)
         assert self._acc is not None
         self._means.append(mean)
-        self._sharp.append(sharpness(grey))
+        self._sharp.append(sharpness(grey, std))
         # The mean picture of the baseline: passing vehicles average out of the reference.
-        self._acc += grey
+        cv2.accumulate(grey, self._acc)
         if t - self._baseline_start >= self.t.baseline_s:
             self.base_mean = statistics.median(self._means)
             self.base_sharp = statistics.median(self._sharp)
@@ -127,5 +137,6 @@ class HealthMonitor:
 
     def _shift(self, grey: np.ndarray) -> float:
         assert self.reference is not None
+        # Full resolution on purpose: on a half-size frame passing vehicles pull the peak off by 5–50 px.
         (dx, dy), _ = cv2.phaseCorrelate(self.reference, grey.astype(np.float32), self._window)
         return float(np.hypot(dx, dy)) * self.scale

@@ -1,13 +1,14 @@
 """Generated camera clips with ground truth (test material, and the demo's simulated cameras):
-a two-lane road seen from above, vehicles of several sizes
-and speeds crossing it in both directions, and one fault per clip (freeze, cover, defocus, shift,
-lighting ramp, glare). Encoded with Debian's ffmpeg/x264 like the H.264 a real camera sends."""
+a two-lane road seen from above, vehicles of several sizes and speeds crossing it in both
+directions, close following in a lane, vehicles of both lanes crossing the counting lines at the same
+moment, optional lighting ramps, and one fault per clip (freeze, cover, defocus, shift, low light,
+glare). Encoded with Debian's ffmpeg/x264 like the H.264 a real camera sends."""
 
 from __future__ import annotations
 
 import random
 import subprocess
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,9 +17,16 @@ import numpy as np
 
 WIDTH, HEIGHT, FPS = 640, 360, 10
 COUNT_X = 320  # where the counting lines cross the road
-LANES = {"1": (135, 40), "2": (225, 40)}  # lane → (centre y, height of the band vehicles use)
+# lane → (centre y, height of the band vehicles use): the band stays inside the lane's counting line,
+# which the pilot cities' configs fix at centre ± 30 px.
+LANES = {"1": (135, 56), "2": (225, 56)}
 SIZES = [(22, 12), (34, 16), (52, 24), (90, 32)]  # motorbike, small car, car, truck (w, h)
-GAP = 30  # px kept between two vehicles of one lane at every frame, as drivers keep a distance
+SPEEDS = (4.0, 24.0)  # px per frame at 10 fps: about 12 to 75 km/h at this scale (a car is 4.5 m)
+# Bumper-to-bumper distance kept at every frame between two vehicles of one lane: about 1 m, as
+# motorbikes and cars follow in Vietnamese city traffic.
+GAP = 12
+# Share of lane-2 vehicles timed to cross the line in the same frame as a lane-1 vehicle.
+SIDE_BY_SIDE = 0.3
 
 CAMERA_CONFIG = {
     "fps": 10,
@@ -29,6 +37,12 @@ CAMERA_CONFIG = {
         {"name": "2", "line": [[COUNT_X, 195], [COUNT_X, 255]], "forward": [1, 0]},
     ],
 }
+
+# A lighting ramp: (time s, gain) keyframes, linear in between; 1.0 is the baseline light.
+Lighting = Sequence[tuple[float, float]]
+# A cloud over the road: the light falls to 55 % (above the low-light alarm at 45 %), holds, then
+# the sun comes out brighter than at the start.
+CLOUD: Lighting = ((0, 1.0), (8, 1.0), (16, 0.55), (22, 0.55), (30, 1.15), (60, 1.15))
 
 
 @dataclass(frozen=True)
@@ -70,23 +84,34 @@ class Clip:
 
 
 def schedule(seed: int, frames: int, per_lane: int, first: int = 25) -> list[Vehicle]:
-    """Vehicles placed at random, rejecting any that would come within GAP of another in its lane,
-    so every vehicle is a separate blob at the line (the tracker, not the generator, is under test)."""
+    """Vehicles placed at random, rejecting any that would come within GAP of another in its lane
+    (drivers keep a distance, and none drives through another, so a lane's two directions take
+    turns); some lane-2 vehicles are timed to cross the line together with a lane-1 vehicle."""
     rng = random.Random(seed)
     vehicles: list[Vehicle] = []
-    for lane, (cy, _band) in LANES.items():
-        placed = 0
-        for _ in range(per_lane * 200):
-            if placed == per_lane:
-                break
-            w, h = rng.choice(SIZES)
-            speed = rng.uniform(6, 24) * rng.choice((1, -1))
-            v = Vehicle(lane, rng.randrange(first, frames), speed, w, h, cy + rng.randint(-3, 3), _shade(rng))
-            if v.crossing_frame() > frames - 3 or any(_clash(v, o) for o in vehicles if o.lane == lane):
-                continue
-            vehicles.append(v)
-            placed += 1
+    for lane in LANES:
+        for k in range(per_lane):
+            sign = 1 if k % 2 else -1  # directions take turns, so neither fills the lane first
+            for _ in range(200):
+                v = _candidate(rng, lane, sign, range(first, frames), vehicles)
+                fits = v.start >= first and v.crossing_frame() <= frames - 3
+                if fits and not any(_clash(v, o) for o in vehicles if o.lane == lane):
+                    vehicles.append(v)
+                    break
     return vehicles
+
+
+def _candidate(rng: random.Random, lane: str, sign: int, starts: range, placed: list[Vehicle]) -> Vehicle:
+    cy, band = LANES[lane]
+    w, h = rng.choice(SIZES)
+    speed = rng.uniform(*SPEEDS) * sign
+    y = cy + rng.randint(-(band - h) // 2, (band - h) // 2)
+    start = rng.randrange(starts.start, starts.stop)
+    beside = [o for o in placed if o.lane != lane]
+    if beside and rng.random() < SIDE_BY_SIDE:
+        x0 = -w / 2 if speed > 0 else WIDTH + w / 2
+        start = round(rng.choice(beside).crossing_frame() - (COUNT_X - x0) / speed)
+    return Vehicle(lane, start, speed, w, h, y, _shade(rng))
 
 
 def _shade(rng: random.Random) -> tuple[int, int, int]:
@@ -117,7 +142,14 @@ def background(seed: int = 3) -> np.ndarray:
     return img
 
 
-def render(vehicles: list[Vehicle], frames: int, seed: int = 5) -> Iterator[np.ndarray]:
+def gain_at(lighting: Lighting, t: float) -> float:
+    times, gains = zip(*lighting, strict=True)
+    return float(np.interp(t, times, gains))
+
+
+def render(
+    vehicles: list[Vehicle], frames: int, seed: int = 5, lighting: Lighting | None = None
+) -> Iterator[np.ndarray]:
     base = background()
     rng = np.random.default_rng(seed)
     by_frame: dict[int, list[Vehicle]] = {}
@@ -131,8 +163,11 @@ def render(vehicles: list[Vehicle], frames: int, seed: int = 5) -> Iterator[np.n
             cv2.rectangle(
                 img, (int(x - v.w / 2), v.y - v.h // 2), (int(x + v.w / 2), v.y + v.h // 2), v.shade, -1
             )
-        noise = rng.normal(0, 2.5, img.shape)  # sensor noise: a live picture is never bit-identical
-        yield np.clip(img + noise, 0, 255).astype(np.uint8)
+        if lighting:
+            img = cv2.convertScaleAbs(img, alpha=gain_at(lighting, f / FPS))
+        # Sensor noise: a live picture is never bit-identical.
+        noise = rng.standard_normal(img.shape, dtype=np.float32) * 2.5
+        yield cv2.add(img, noise, dtype=cv2.CV_8U)
 
 
 Effect = Callable[[np.ndarray, float, np.ndarray | None], np.ndarray]
@@ -186,6 +221,7 @@ def make_clip(
     onset_s: float | None = None,
     end_s: float | None = None,
     seed: int = 1,
+    lighting: Lighting | None = None,
 ) -> Clip:
     frames = int(duration_s * FPS)
     vehicles = schedule(seed, frames, per_lane)
@@ -193,7 +229,7 @@ def make_clip(
 
     def stream() -> Iterator[np.ndarray]:
         held = None
-        for f, img in enumerate(render(vehicles, frames, seed)):
+        for f, img in enumerate(render(vehicles, frames, seed, lighting)):
             t = f / FPS
             if effect is None:
                 yield img

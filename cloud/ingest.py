@@ -35,9 +35,7 @@ log = logging.getLogger(__name__)
 # How many QoS 1 messages the broker may have in flight to one worker. Paho's and Mosquitto's
 # default of 20 stalls a subscriber at a few hundred messages/s because each waits for our ack.
 RECEIVE_MAXIMUM = 1000
-DEAD_LETTER_REASONS = 5
-# Messages received and waiting for the converter: about two write batches of gateway messages.
-INBOX_MESSAGES = 200  # the first few reasons ride along as MQTT 5 user properties
+DEAD_LETTER_REASONS = 5  # the first few reasons ride along as MQTT 5 user properties
 
 
 class Writer(Protocol):
@@ -54,10 +52,10 @@ class IngestStats:
 
 
 @dataclass
-class _Converted:
-    """Messages taken from the broker and their points, waiting for InfluxDB to accept them."""
+class _Received:
+    """One message and its points, waiting for InfluxDB to accept them."""
 
-    messages: list[mqtt.MQTTMessage]
+    message: mqtt.MQTTMessage
     readings: list[Reading]
     lines: list[str]
     rejected: int
@@ -83,19 +81,13 @@ class IngestWorker:
         self.on_stored: Callable[[list[Reading]], None] | None = None
         self.max_bytes = max_bytes
         self.max_wait_s = max_wait_s
-        self._inbox: queue.Queue[mqtt.MQTTMessage] = queue.Queue()
+        # Bounded by the broker: at most RECEIVE_MAXIMUM unacknowledged messages are in flight.
+        self._inbox: queue.Queue[_Received] = queue.Queue()
         self._stop = threading.Event()
-        # At most two converted batches wait for the writer: memory stays bounded, and the broker
-        # holds the rest (unacknowledged) if InfluxDB is slow or away.
-        self._ready: queue.Queue[_Converted] = queue.Queue(maxsize=2)
-        self._thread = threading.Thread(target=self._run, name=f"{worker_id}-convert", daemon=True)
-        self._writer_thread = threading.Thread(
-            target=self._write_loop, name=f"{worker_id}-writer", daemon=True
-        )
+        self._thread = threading.Thread(target=self._run, name=f"{worker_id}-writer", daemon=True)
         self.connected = threading.Event()
         self._unsubscribed = threading.Event()
-        self._pending = 0  # batches collected and not yet stored (or given up on stop)
-        self._pending_lock = threading.Lock()
+        self._busy = threading.Event()  # a batch is being written
         self._host, self._port = broker_host, broker_port
         # One deployment may ingest only some cities (or a test only its own).
         self.subscription = topics.ingest_subscription(cities)
@@ -119,16 +111,13 @@ class IngestWorker:
         self.connected.set()
 
     def _on_message(self, _c: mqtt.Client, _u: object, msg: mqtt.MQTTMessage) -> None:
-        # A full inbox holds the network thread here, so it stops reading the socket while the
-        # converter catches up: the broker keeps the rest, and the two threads do not trade the GIL
-        # at every small socket read (that trading cost more than a third of the throughput).
-        while not self._stop.is_set():
-            try:
-                self._inbox.put(msg, timeout=0.2)
-                return
-            except queue.Full:
-                continue
-        # Stopping: the message stays unacknowledged, and the broker delivers it again.
+        # Decoded, checked and turned into line protocol here, on the network thread: with a
+        # second Python thread doing it, the two traded the GIL at every small socket read and
+        # the worker stored ~40 % less. The writer thread mostly waits on InfluxDB (GIL released).
+        readings, bad = message_to_readings(msg.topic, msg.payload, self.stats.reject_reasons)
+        if bad:
+            self._dead_letter(msg, [r for r in readings if r.measurement == "ingest_rejects"])
+        self._inbox.put(_Received(msg, readings, [to_line(r) for r in readings], bad))
 
     def _on_disconnect(self, *_args: object) -> None:
         self.connected.clear()
@@ -141,7 +130,6 @@ class IngestWorker:
         self.client.connect_async(self._host, self._port, keepalive=30, clean_start=False, properties=props)
         self.client.loop_start()
         self._thread.start()
-        self._writer_thread.start()
         return self
 
     def stop(self, drain_timeout_s: float = 30.0) -> None:
@@ -157,84 +145,55 @@ class IngestWorker:
             self.client.unsubscribe(self.subscription)
             self._unsubscribed.wait(5)
             deadline = time.monotonic() + drain_timeout_s
-            while (not self._inbox.empty() or self._pending) and time.monotonic() < deadline:
+            while (not self._inbox.empty() or self._busy.is_set()) and time.monotonic() < deadline:
                 time.sleep(0.05)
         self._stop.set()
         self._thread.join(timeout=30)
-        self._writer_thread.join(timeout=30)
         self.client.disconnect()
         self.client.loop_stop()
 
-    def _collect(self) -> list[mqtt.MQTTMessage]:
+    def _collect(self) -> list[_Received]:
         try:
             first = self._inbox.get(timeout=0.2)
         except queue.Empty:
             return []
-        with self._pending_lock:  # before the inbox looks empty to stop(): these messages are in hand
-            self._pending += 1
-        messages = [first]
-        size = len(first.payload)
+        self._busy.set()  # before the inbox looks empty to stop(): these messages are in hand
+        batch = [first]
+        size = len(first.message.payload)
         deadline = time.monotonic() + self.max_wait_s
         # Bounded by bytes, not messages: a gateway's backlog batch holds 500 readings, a live one a
         # few; one write of ~5 000 readings keeps a live reading from waiting behind a huge batch.
         while size < self.max_bytes:
             remaining = deadline - time.monotonic()
             try:
-                message = self._inbox.get(timeout=remaining) if remaining > 0 else self._inbox.get_nowait()
+                item = self._inbox.get(timeout=remaining) if remaining > 0 else self._inbox.get_nowait()
             except queue.Empty:
                 break
-            messages.append(message)
-            size += len(message.payload)
-        return messages
+            batch.append(item)
+            size += len(item.message.payload)
+        return batch
 
     def _run(self) -> None:
-        """Collect and convert; the writer thread stores, so InfluxDB parses one batch while this
-        thread decodes the next (the HTTP wait releases the GIL)."""
         while not self._stop.is_set():
-            messages = self._collect()
-            if not messages:
-                continue
-            converted = self._convert(messages)
-            while not self._stop.is_set():  # the writer may be waiting out an InfluxDB outage
-                try:
-                    self._ready.put(converted, timeout=0.2)
-                    break
-                except queue.Full:
-                    continue
-
-    def _write_loop(self) -> None:
-        while not self._stop.is_set():
+            batch = self._collect()
             try:
-                batch = self._ready.get(timeout=0.2)
-            except queue.Empty:
-                continue
-            try:
-                self._store(batch)
+                if batch:
+                    self._store(batch)
             finally:
-                with self._pending_lock:
-                    self._pending -= 1
+                self._busy.clear()
 
-    def _convert(self, messages: list[mqtt.MQTTMessage]) -> _Converted:
-        stored: list[Reading] = []
-        rejected = 0
-        for msg in messages:
-            readings, bad = message_to_readings(msg.topic, msg.payload, self.stats.reject_reasons)
-            rejected += bad
-            stored.extend(readings)
-            if bad:
-                self._dead_letter(msg, [r for r in readings if r.measurement == "ingest_rejects"])
-        return _Converted(messages, stored, [to_line(r) for r in stored], rejected)
-
-    def _store(self, batch: _Converted) -> None:
-        if not self._write_until_accepted(batch.lines):
+    def _store(self, batch: list[_Received]) -> None:
+        lines = [line for item in batch for line in item.lines]
+        if not self._write_until_accepted(lines):
             return  # stopping: unacknowledged messages are redelivered to the next worker
-        for msg in batch.messages:
-            self.client.ack(msg.mid, msg.qos)
+        for item in batch:
+            self.client.ack(item.message.mid, item.message.qos)
+        rejected = sum(item.rejected for item in batch)
         if self.on_stored is not None:
-            self.on_stored(batch.readings)
-        self.stats.messages += len(batch.messages)
-        self.stats.points += len(batch.lines) - batch.rejected
-        self.stats.rejected += batch.rejected
+            self.on_stored([r for item in batch for r in item.readings])
+        self.stats.messages += len(batch)
+        self.stats.points += len(lines) - rejected
+        self.stats.rejected += rejected
 
     def _dead_letter(self, msg: mqtt.MQTTMessage, rejects: list[Reading]) -> None:
         """The refused message as it came, for whoever debugs the gateway, with the reasons."""

@@ -30,6 +30,10 @@ _TagValue = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_TAG_VALUE_L
 class Reading(
     msgspec.Struct,
     frozen=True,
+    # Not tracked by the cycle collector (a reading holds only strings and numbers, so it cannot be
+    # part of a cycle): ingest keeps ~10^5 of them in flight, and walking them made the collector
+    # a quarter of its time.
+    gc=False,
     # The short keys of the batch payload: a reading is ~40 % of its long-keyed size on the wire.
     rename={"measurement": "m", "tags": "t", "fields": "f", "time_ns": "ts", "quality": "q"},
 ):

@@ -2,14 +2,20 @@
 
 ``apply`` changes the devices of a running agent without a restart (remote config): a device
 whose settings did not change keeps running untouched.
+
+Device events (a camera's state change) go out on MQTT ``events``; the JPEG behind each camera event
+goes to the cloud API when the gateway's ``cloud_api`` is set, by one uploader for all its cameras.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import paho.mqtt.client as mqtt
 
 from edge.buffer import DurableBuffer
 from edge.devices import DeviceRunner
@@ -19,9 +25,16 @@ from edge.uplink import MqttUplink
 from edge.uplink_base import LaneSender
 from firmware_bridge import registry
 from firmware_bridge.registry import DeviceContext
-from ioc.config import CityConfig, Device, Gateway, TlsFiles
+from ioc import topics
+from ioc.config import CityConfig, CloudApi, Device, Gateway, TlsFiles
+
+if TYPE_CHECKING:
+    from edge.camera.snapshot_upload import SnapshotUploader
 
 log = logging.getLogger(__name__)
+# The gateway's files its devices share (camera snapshots). No device id starts with "_", so this
+# folder never meets a device's own.
+SHARED_DIR = "_shared"
 
 
 @dataclass(frozen=True)
@@ -61,6 +74,13 @@ class EdgeAgent:
         self.options = options
         self.overrides = port_overrides or {}
         self.state_dir = options.state_dir / gateway_id
+        self.shared_dir = self.state_dir / SHARED_DIR
+        self.events_topic = topics.topic(config.city.id, gateway_id, "events")
+        self.events_published = 0  # handed to paho, which sends them once connected
+        self.events_unpublished = 0  # no broker to carry them (direct InfluxDB uplink) or paho refused
+        self._events_lock = threading.Lock()
+        self.uploader: SnapshotUploader | None = None
+        self._uploads: tuple[CloudApi, threading.Thread, threading.Event] | None = None
         quota = Quota(int(options.quota_mb * 1e6)) if options.quota_mb else None
         self.buffer = DurableBuffer(self.state_dir / "buffer.sqlite", options.commit_interval_s, quota)
         self.uplink: LaneSender
@@ -98,6 +118,7 @@ class EdgeAgent:
             self.clock,
             self.buffer.put,
             options.health_interval_s,
+            self._health_counters,
         )
 
     def _spec(self, gateway: Gateway, device: Device) -> dict[str, Any]:
@@ -120,6 +141,8 @@ class EdgeAgent:
             device.poll_interval_s,
             options,
             state_dir,
+            publish_event=self.publish_event,
+            shared_dir=self.shared_dir,
         )
         tags = {
             "city": self.city,
@@ -155,9 +178,85 @@ class EdgeAgent:
         self._specs = {device_id: self._specs[device_id] for device_id in wanted}
         self.devices[:] = sorted(keep, key=lambda r: order.index(r.ctx.device_id))
         self.gateway = gateway
+        if self._started:
+            self._sync_uploads()
         if changed and self._started:
             log.info("gateway %s: config applied; started %s", gateway.id, ", ".join(changed))
         return changed
+
+    def publish_event(self, payload: bytes) -> None:
+        """A device event on MQTT ``events`` (QoS 1), from a device's thread; never blocks or raises.
+
+        Events are a notification for the wall: paho queues them while the broker is away and sends
+        them on reconnect, but they are not buffered on disk. The durable record of every camera state
+        is ``camera_health.state`` in the buffer, reported at once on each change and every interval.
+        """
+        sent = False
+        if isinstance(self.uplink, MqttUplink):
+            try:
+                info = self.uplink.client.publish(self.events_topic, payload, qos=1)
+                # NO_CONN: queued by paho until the connection is back.
+                sent = info.rc in (mqtt.MQTT_ERR_SUCCESS, mqtt.MQTT_ERR_NO_CONN)
+            except (ValueError, OSError, RuntimeError):  # a payload over MQTT's limit, a closing client
+                log.exception("gateway %s: device event not published", self.gateway.id)
+        with self._events_lock:
+            if sent:
+                self.events_published += 1
+                return
+            self.events_unpublished += 1
+            count = self.events_unpublished
+        if count == 1 or count % 100 == 0:
+            log.warning(
+                "gateway %s: %d device event(s) not published (%s); camera_health keeps every state",
+                self.gateway.id,
+                count,
+                "no MQTT broker with a direct InfluxDB uplink"
+                if not isinstance(self.uplink, MqttUplink)
+                else "the MQTT client refused them",
+            )
+
+    def _health_counters(self) -> dict[str, int]:
+        counters = {"events_unpublished": self.events_unpublished}
+        if self.uploader is not None:
+            from edge.camera.family import gateway_snapshots
+
+            store = gateway_snapshots(self.shared_dir)
+            counters["snapshots_sent"] = self.uploader.stats.sent
+            counters["snapshots_lost"] = store.pruned_unsent + self.uploader.stats.discarded
+        return counters
+
+    def _sync_uploads(self) -> None:
+        """One snapshot uploader while the gateway has a camera and a ``cloud_api``; restarted when
+        that section changes."""
+        has_camera = any(registry.get(d.family).transport == "camera" for d in self.gateway.devices)
+        wanted = self.gateway.cloud_api if has_camera else None
+        if self._uploads is not None and self._uploads[0] == wanted:
+            return
+        self._stop_uploads()
+        if wanted is None:
+            return
+        # Camera code (OpenCV, urllib3) loads only on gateways with a camera and an API to send to.
+        from edge.camera.family import gateway_snapshots
+        from edge.camera.snapshot_upload import SnapshotUploader
+
+        self.uploader = SnapshotUploader(
+            gateway_snapshots(self.shared_dir),
+            wanted.url,
+            Path(wanted.token_file),
+            ca_certs=Path(wanted.ca_file) if wanted.ca_file else None,
+        )
+        stop = threading.Event()
+        thread = threading.Thread(target=self.uploader.run, args=(stop,), name="snapshot-upload", daemon=True)
+        thread.start()
+        self._uploads = (wanted, thread, stop)
+        log.info("gateway %s: camera snapshots go to %s", self.gateway.id, wanted.url)
+
+    def _stop_uploads(self) -> None:
+        if self._uploads is not None:
+            _, thread, stop = self._uploads
+            stop.set()
+            thread.join(timeout=30)  # at most one request in flight, bounded by its timeout
+            self._uploads = None
 
     def start(self) -> EdgeAgent:
         self.buffer.start()
@@ -165,6 +264,7 @@ class EdgeAgent:
         for device in self.devices:
             device.start()
         self._started = True
+        self._sync_uploads()
         self.health.start()
         return self
 
@@ -172,6 +272,7 @@ class EdgeAgent:
         self.health.stop()
         for device in self.devices:
             device.stop()
+        self._stop_uploads()
         self.buffer.commit()
         self.uplink.stop()
         self.buffer.close()

@@ -61,8 +61,10 @@ class HealthReporter:
         clock: ClockWatch,
         emit: Callable[[Reading], None],
         interval_s: float = 10.0,
+        counters: Callable[[], dict[str, int]] | None = None,
     ) -> None:
         self.tags, self.buffer, self.uplink, self.devices = tags, buffer, uplink, devices
+        self.counters = counters  # the agent's own (events, snapshots), added to its health point
         self.clock, self.emit, self.interval_s = clock, emit, interval_s
         self._process = psutil.Process()
         self._process.cpu_percent()  # the first call only starts the measurement
@@ -90,6 +92,7 @@ class HealthReporter:
                 "rss_mb": round(self._process.memory_info().rss / 1e6, 1),
                 "disk_free_mb": round(disk.free / 1e6, 1),
                 "clock_offset_s": round(self.clock.stepped_s, 3),
+                **(self.counters() if self.counters else {}),
             },
             now,
         )

@@ -85,6 +85,12 @@ class DeviceContext:
     poll_interval_s: float
     options: Any  # an instance of the family's ``options`` model, or the raw dict when it has none
     state_dir: Path  # the family's files that must survive restarts (ledgers, hash chains)
+    # Device events (a camera's state change, …) as JSON for MQTT ``events``. The agent fills it; it
+    # never blocks, so a device thread may call it. None where nothing carries events (``ioc probe``).
+    publish_event: Callable[[bytes], None] | None = None
+    # Files the gateway's devices share (one snapshot folder for the gateway's single uploader).
+    # None outside an agent: use ``state_dir``.
+    shared_dir: Path | None = None
 
 
 class Source(Protocol):

@@ -7,23 +7,21 @@ import json
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import cv2
 import numpy as np
 import pytest
-import urllib3
-import uvicorn
 
-from cloud.api import ApiSettings, create_app, create_token
 from edge.camera.events import CameraEvent, SnapshotStore, encode_snapshot
 from edge.camera.media import make_clip, render, schedule
 from edge.camera.options import CameraOptions
 from edge.camera.snapshot_upload import SnapshotUploader
 from edge.camera.source import CameraSource
 from ioc.services import free_port
+from tests import cloud_api
+from tests.cloud_api import Cloud
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -155,58 +153,13 @@ def test_event_handler_failure_does_not_stop_the_camera(tmp_path: Path) -> None:
 # --- the uploader against the real cloud API ---------------------------------------------------
 
 
-@dataclass
-class Cloud:
-    url: str
-    settings: ApiSettings
-    upload_token: str
-    read_token: str
-    server: uvicorn.Server
-    thread: threading.Thread
-
-    def get(self, path: str) -> urllib3.BaseHTTPResponse:
-        headers = {"Authorization": f"Bearer {self.read_token}"}
-        return urllib3.request("GET", self.url + path, headers=headers, timeout=10, retries=False)
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(10)
-
-
 @pytest.fixture
 def start_cloud(tmp_path: Path) -> Iterator[Callable[..., Cloud]]:
     started: list[Cloud] = []
-    (tmp_path / "configs" / "cities").mkdir(parents=True)
-    (tmp_path / "configs" / "cities" / "tst.yaml").write_text(CITY_YAML, encoding="utf-8")
 
     def start(port: int | None = None, **overrides: Any) -> Cloud:
-        settings = ApiSettings(
-            configs_dir=tmp_path / "configs",
-            state_path=tmp_path / "state" / "api.db",
-            influxdb_url="http://127.0.0.1:9",  # never queried by the snapshot routes
-            alerts_state_path=tmp_path / "alerts.sqlite",
-            **overrides,
-        )
-        app = create_app(settings)
-        svc = app.state.services
-        port = port or free_port()
-        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 15
-        while not server.started and thread.is_alive() and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert server.started, "uvicorn did not start within 15 s"
-        cloud = Cloud(
-            f"http://127.0.0.1:{port}",
-            settings,
-            create_token(svc.state, "gw01@ioc.test", "technician", 30),
-            create_token(svc.state, "wall@ioc.test", "operator", 30),
-            server,
-            thread,
-        )
-        started.append(cloud)
-        return cloud
+        started.append(cloud_api.start_cloud(tmp_path, CITY_YAML, port, **overrides))
+        return started[-1]
 
     yield start
     for cloud in started:

@@ -5,13 +5,28 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+import threading
 import time
 from pathlib import Path
 
+from edge.camera.events import SnapshotStore
 from edge.camera.options import CameraOptions
 from edge.camera.source import CameraSource
 from firmware_bridge.registry import DeviceContext, DeviceFamily, register
 from ioc.reading import FieldValue
+
+_STORES: dict[Path, SnapshotStore] = {}
+_STORES_LOCK = threading.Lock()
+
+
+def gateway_snapshots(folder: Path) -> SnapshotStore:
+    """The store of event snapshots of every camera sharing ``folder`` (a gateway's ``shared_dir``),
+    which its one uploader sends. One instance per folder in the process, so that a save wakes the
+    uploader at once and saves and prunes share one lock: a source is made anew on every reconnect
+    and config change, the store is not."""
+    root = (folder / "snapshots").resolve()
+    with _STORES_LOCK:
+        return _STORES.setdefault(root, SnapshotStore(root))
 
 
 def new_source(ctx: DeviceContext) -> CameraSource:
@@ -20,7 +35,14 @@ def new_source(ctx: DeviceContext) -> CameraSource:
     if url and Path(url).is_file():
         # A file as a camera is a replay or a simulation: play it on and on, like a live stream.
         options = options.model_copy(update={"loop": True})
-    return CameraSource(options, ctx.port)
+    publish = ctx.publish_event
+    return CameraSource(
+        options,
+        ctx.port,
+        device=ctx.device_id,
+        snapshots=gateway_snapshots(ctx.shared_dir or ctx.state_dir),
+        on_event=(lambda event: publish(event.to_json())) if publish else None,
+    )
 
 
 class CameraSimulator:

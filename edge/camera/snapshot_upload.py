@@ -45,6 +45,7 @@ class UploadStats:
     sent: int = 0
     retried: Counter[str] = field(default_factory=Counter)  # reason → failed attempts, retried later
     gave_up: Counter[str] = field(default_factory=Counter)  # reason → 4xx answers (and a missing token)
+    discarded: int = 0  # pictures the cloud refused for good (too big, not a JPEG): deleted unsent
 
 
 class SnapshotUploader:
@@ -153,6 +154,7 @@ class SnapshotUploader:
         detail = response.data[:200].decode("utf-8", "replace")
         log.warning("snapshot upload: %s %s: %s", snap.device, reason, detail)
         if status in REFUSED_PICTURE:
+            self.stats.discarded += 1
             self.store.discard(snap)
             return Outcome.DISCARDED
         return Outcome.HOLD_CAMERA if status == 404 else Outcome.HOLD

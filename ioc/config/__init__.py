@@ -5,6 +5,7 @@ from ioc.config.loader import FamilySpec, load_city, parse_city
 from ioc.config.models import (
     CityConfig,
     CityInfo,
+    CloudApi,
     Device,
     Gateway,
     InfluxTarget,
@@ -16,6 +17,7 @@ from ioc.config.models import (
 __all__ = [
     "CityConfig",
     "CityInfo",
+    "CloudApi",
     "ConfigError",
     "ConfigProblem",
     "Device",

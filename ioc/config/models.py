@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
 from ioc.topics import ID_PATTERN
@@ -55,10 +56,38 @@ class Device(_Strict):
     options: dict[str, Any] = Field(default_factory=dict)
 
 
+def _check_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("https", "http") or not parts.hostname or parts.query or parts.fragment:
+        raise PydanticCustomError("api_url", "expected the API's base URL, e.g. https://ioc.example.vn")
+    return value
+
+
+class CloudApi(_Strict):
+    """The cloud API a gateway sends what MQTT does not carry: the JPEG behind each camera event."""
+
+    url: Annotated[str, AfterValidator(_check_url)]
+    # A bearer token of a role allowed to upload snapshots (technician), in a file of mode 0600 on the
+    # gateway, never in this YAML; it is re-read on every upload pass, so replacing it needs no restart.
+    token_file: str
+    ca_file: str | None = None  # the CA that signed the API's certificate, when not a public one
+    # The token travels in clear over http://; only when a config says so (a loopback API, a lab).
+    plain: bool = False
+
+    @model_validator(mode="after")
+    def _tls_unless_plain(self) -> CloudApi:
+        if self.url.startswith("http://") and not self.plain:
+            raise PydanticCustomError(
+                "plain_api", "url: http:// sends the token in clear; use https://, or set plain: true"
+            )
+        return self
+
+
 class Gateway(_Strict):
     id: Id
     site: str
     devices: list[Device] = Field(default_factory=list)
+    cloud_api: CloudApi | None = None  # None: camera snapshots stay on the gateway (bounded store)
 
 
 class TlsFiles(_Strict):

@@ -9,6 +9,7 @@ when InfluxDB holds every point.
 from __future__ import annotations
 
 import itertools
+import os
 import subprocess
 import sys
 import time
@@ -106,9 +107,8 @@ def _spawn_worker(
 @dataclass
 class PathRun:
     rate: float  # readings/s, publish start → InfluxDB holds every point
-    # CPU seconds per reading: the ingest workers together, and InfluxDB (where the cores went)
-    ingest_cpu_us: float
-    influxdb_cpu_us: float
+    # CPU µs per stored reading of each process on the path: where this machine's cores went
+    cpu_us: dict[str, float]
 
 
 def _cpu_s(pids: list[int]) -> float:
@@ -151,10 +151,14 @@ def ingest_path_rate(
             time.sleep(0.3)
         time.sleep(1.5)  # the other workers subscribe too
         messages = _payloads(points)
-        worker_pids = [p.pid for p in procs]
-        assert influx.process is not None
-        influx_pid = influx.process.pid
-        cpu_before = _cpu_s(worker_pids), _cpu_s([influx_pid])
+        assert influx.process is not None and broker.process is not None
+        pids = {
+            "ingest": [p.pid for p in procs],
+            "influxdb": [influx.process.pid],
+            "broker": [broker.process.pid],
+            "publisher": [os.getpid()],  # the 50 gateways' paho client, and the count queries
+        }
+        cpu_before = {name: _cpu_s(group) for name, group in pids.items()}
         started = time.perf_counter()
         for topic, data in messages:
             client.publish(topic, data, qos=1)
@@ -163,9 +167,8 @@ def ingest_path_rate(
                 raise RuntimeError(f"ingest stalled at {_count(influx, database)} of {points}; see {logs}")
             time.sleep(0.2)
         elapsed = time.perf_counter() - started
-        ingest_cpu = _cpu_s(worker_pids) - cpu_before[0]
-        influx_cpu = _cpu_s([influx_pid]) - cpu_before[1]
-        return PathRun(points / elapsed, 1e6 * ingest_cpu / points, 1e6 * influx_cpu / points)
+        cpu_us = {name: 1e6 * (_cpu_s(group) - cpu_before[name]) / points for name, group in pids.items()}
+        return PathRun(points / elapsed, cpu_us)
     finally:
         client.disconnect()
         client.loop_stop()
@@ -205,14 +208,20 @@ def run(root: Path, raw_points: int = 300_000, path_points: int = 200_000) -> li
         ),
         Figure(
             "ingest_cpu_per_reading_1_worker",
-            one.ingest_cpu_us,
+            one.cpu_us["ingest"],
             "µs CPU",
-            "ingest process CPU time per stored reading (MQTT receive, decode, check, line protocol, ack)",
+            "ingest process CPU per stored reading (MQTT receive, decode, checks, line protocol, ack)",
         ),
         Figure(
-            "influxdb_cpu_per_reading",
-            one.influxdb_cpu_us,
+            "path_cpu_per_reading_1_worker",
+            sum(one.cpu_us.values()),
             "µs CPU",
-            "InfluxDB CPU time per stored reading on the 1-worker path",
+            ", ".join(f"{name} {us:.1f}" for name, us in one.cpu_us.items()),
+        ),
+        Figure(
+            "cores_needed_at_target",
+            0.6 * raw * sum(one.cpu_us.values()) / 1e6,
+            "cores",
+            f"0.6 × raw × the path's CPU per reading; this machine has {os.cpu_count()}",
         ),
     ]

@@ -45,6 +45,9 @@ gateways:
         port: {clip}
         options:
           health_interval_s: 1
+          flow_interval_s: 2
+          lanes:
+            - {{name: "1", line: [[320, 105], [320, 165]], forward: [1, 0]}}
           health: {{baseline_s: 1, raise_s: 1, clear_s: 1, frozen_diff: 0}}
           snapshots: {{keep: 5}}
 mqtt: {{commit_interval_s: 0.25, plain: true}}
@@ -195,6 +198,13 @@ def test_direct_influxdb_uplink_counts_events_and_keeps_the_state(
             return influx.rows(q, database)
 
         wait_for(lambda: bool(covered_rows()), 15, "camera_health state=covered in InfluxDB")
+
+        # Counts per lane and direction reach the database too, a row per interval, zeros included.
+        def flow_keys() -> set[tuple[str, str]]:
+            q = "SELECT intensity, occupancy FROM traffic_flow GROUP BY lane, direction"
+            return {(r["lane"], r["direction"]) for r in influx.rows(q, database)}
+
+        wait_for(lambda: flow_keys() == {("1", "forward"), ("1", "backward")}, 15, "traffic_flow rows")
         # No cloud API: the picture waits in the gateway's bounded store.
         store = tmp_path / "edge" / "gw01" / SHARED_DIR / "snapshots" / "cam01"
         assert [p for p in store.glob("*.jpg") if not p.name.endswith(".sent.jpg")]

@@ -79,6 +79,8 @@ def build(config: CityConfig, locale: Locale) -> Dashboard:
         wall.add(panel, "status", 6 * i, 0, 6, 4)
 
     fields = ("buffer_depth", "oldest_unsent_s", "uplink_connected", "cpu_pct", "rss_mb", "disk_free_mb")
+    # Camera gateways only: events no broker carried, snapshots the cloud will never get.
+    fields += ("events_unpublished", "snapshots_lost")
     columns = ", ".join(f'last("{f}") AS "{f}"' for f in (*fields, "clock_offset_s"))
     gateways = wall_table(t("gateways"), sort_by="oldest_unsent_s").time_from("5m")
     gateways.with_target(
@@ -90,6 +92,8 @@ def build(config: CityConfig, locale: Locale) -> Dashboard:
     coloured_column(gateways, "oldest_unsent_s", UNSENT_STEPS, "s")
     coloured_column(gateways, "clock_offset_s", CLOCK_STEPS, "s")
     coloured_column(gateways, "uplink_connected", [(None, OK)])
+    for name in ("events_unpublished", "snapshots_lost"):
+        coloured_column(gateways, name, [(None, OK), (1, WARN)])
     override(
         gateways, "uplink_connected", {"mappings": text_mappings({"true": ("✓", OK), "false": ("✗", BAD)})}
     )

@@ -217,6 +217,7 @@ def _gateways(config: CityConfig, now: int, rng: random.Random) -> Iterator[Read
             fields |= {"dropped": age // 100 if down else 0, "uplink_connected": not (down and i < 5)}
             fields |= {"cpu_pct": round(rng.uniform(3, 20), 1), "rss_mb": 85.0, "disk_free_mb": 12000.0}
             fields |= {"clock_offset_s": 0.002 if g else 2.4}  # the first gateway's RTC drifted
+            fields |= {"events_unpublished": 0, "snapshots_lost": age // 300 if down else 0}
             yield Reading("gateway", agent, fields, t)
             yield from _device_health(config, gateway, age, t)
 

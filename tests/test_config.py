@@ -236,3 +236,10 @@ def test_merge_keys_and_error_pickles(tmp_path: Path) -> None:
     assert config.gateways[0].devices[0].baudrate == 9600
     error = ConfigError(problems)
     assert pickle.loads(pickle.dumps(error)).problems == problems
+
+
+def test_device_may_not_take_the_agents_own_folder_name(tmp_path: Path) -> None:
+    path = write(tmp_path, GOOD.replace("      - id: tst-aq01-pm\n", "      - id: config\n", 1))
+    (problem,) = problems_of(path)
+    assert (problem.line, problem.path) == (20, "gateways[0].devices[0].id")
+    assert "agent's own folder" in problem.message

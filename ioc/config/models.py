@@ -23,6 +23,19 @@ def _check_id(value: str) -> str:
 
 
 Id = Annotated[str, AfterValidator(_check_id)]
+# A gateway's state folder holds one folder per device next to the agent's own ones.
+RESERVED_DEVICE_IDS = frozenset({"config"})
+
+
+def _check_device_id(value: str) -> str:
+    if value in RESERVED_DEVICE_IDS:
+        raise PydanticCustomError(
+            "reserved_id", "'{id}' is the agent's own folder; name the device otherwise", {"id": value}
+        )
+    return value
+
+
+DeviceId = Annotated[Id, AfterValidator(_check_device_id)]
 SiteKind = Literal["air", "water", "traffic", "weigh", "camera", "mixed"]
 
 
@@ -47,7 +60,7 @@ class Site(_Strict):
 
 
 class Device(_Strict):
-    id: Id
+    id: DeviceId
     family: str
     site: str | None = None  # None: the gateway's site
     port: str | None = None  # serial port path, or host:port for devices on the LAN

@@ -24,7 +24,7 @@ from paho.mqtt.properties import Properties
 
 from cloud.influx_writer import WriteError
 from cloud.points import to_line
-from cloud.validation import message_to_readings
+from cloud.validation import message_to_readings, reject
 from ioc import topics
 from ioc.config import TlsFiles
 from ioc.mqtt_auth import authenticate
@@ -114,10 +114,17 @@ class IngestWorker:
         # Decoded, checked and turned into line protocol here, on the network thread: with a
         # second Python thread doing it, the two traded the GIL at every small socket read and
         # the worker stored ~40 % less. The writer thread mostly waits on InfluxDB (GIL released).
-        readings, bad = message_to_readings(msg.topic, msg.payload, self.stats.reject_reasons)
+        try:
+            readings, bad = message_to_readings(msg.topic, msg.payload, self.stats.reject_reasons)
+            lines = [to_line(r) for r in readings]
+        except Exception as exc:  # a bug here must not end paho's network thread: refuse, visibly
+            log.exception("ingest: cannot convert a message on %s", msg.topic[:200])
+            failure = f"ingest error: {type(exc).__name__}: {exc}"
+            readings, bad = [reject(self.stats.reject_reasons, topics.parse(msg.topic), failure)], 1
+            lines = [to_line(readings[0])]
         if bad:
             self._dead_letter(msg, [r for r in readings if r.measurement == "ingest_rejects"])
-        self._inbox.put(_Received(msg, readings, [to_line(r) for r in readings], bad))
+        self._inbox.put(_Received(msg, readings, lines, bad))
 
     def _on_disconnect(self, *_args: object) -> None:
         self.connected.clear()

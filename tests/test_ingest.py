@@ -188,3 +188,36 @@ def test_a_worker_stopped_for_good_strands_nothing(
         assert second.stats.points == len(batch), "all of it through the remaining worker"
     finally:
         second.stop()
+
+
+def test_a_conversion_bug_refuses_the_message_and_the_worker_goes_on(
+    broker: Mosquitto,
+    influx: InfluxDB,
+    database: str,
+    city_id: str,
+    publisher: mqtt.Client,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Conversion runs on paho's network thread; an exception there must not end that thread."""
+    import cloud.ingest
+
+    real = cloud.ingest.message_to_readings
+
+    def buggy(topic: str, data: bytes, reasons: dict[str, int]) -> tuple[list[Reading], int]:
+        if b'"seq":666' in data:
+            raise KeyError("a bug")  # injected: the one fault the real converter cannot be made to have
+        return real(topic, data, reasons)
+
+    monkeypatch.setattr(cloud.ingest, "message_to_readings", buggy)
+    (worker,) = workers(broker, influx, database, city_id, 1)
+    try:
+        up = topics.topic(city_id, "gw1", "up")
+        publisher.publish(up, payload.encode("gw1", 666, [good(city_id, "gw1", 1)]), qos=1)
+        publisher.publish(up, payload.encode("gw1", 667, [good(city_id, "gw1", 2)]), qos=1)
+        wait_for(lambda: count(influx, database) >= 1, 20, "the reading after the failing message")
+        rows = influx.rows('SELECT "reason" FROM "ingest_rejects"', database)
+        assert [r["reason"] for r in rows] == ["ingest error: KeyError: 'a bug'"]
+        assert count(influx, database) == 1
+        assert worker.connected.is_set()
+    finally:
+        worker.stop()

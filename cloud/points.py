@@ -49,6 +49,8 @@ def _series(measurement: str, tags: dict[str, str]) -> str:
 def _key(name: str) -> str:
     escaped = _field_keys.get(name)
     if escaped is None:
+        if len(_field_keys) >= _CACHE_LIMIT:
+            _field_keys.clear()
         escaped = _field_keys[name] = name.translate(_ESCAPE_KEY)
     return escaped
 

@@ -94,10 +94,13 @@ _NUMBER_TYPES: dict[str, tuple[type, ...]] = {"float": (float, int), "int": (int
 
 
 @cache
-def _plan(measurement: str) -> _Plan | None:
-    spec = dictionary().get(measurement)
-    if spec is None:
-        return None
+def _plans() -> dict[str, _Plan]:
+    # Built once for the whole dictionary: a cache keyed by the names readings bring would grow
+    # with every unknown name a broken or hostile gateway sends.
+    return {name: _plan(spec) for name, spec in dictionary().items()}
+
+
+def _plan(spec: Measurement) -> _Plan:
     fields = {}
     for name, field in spec.fields.items():
         if field.type == "str":
@@ -112,7 +115,7 @@ def _plan(measurement: str) -> _Plan | None:
 
 def _fits(reading: Reading) -> bool:
     """True when ``reading`` surely fits the dictionary: the hot path of ingest, ~0.5 µs."""
-    plan = _plan(reading.measurement)
+    plan = _plans().get(reading.measurement)
     if plan is None or not reading.fields or reading.quality not in QUALITIES:
         return False
     required, specs = plan

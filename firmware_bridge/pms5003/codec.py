@@ -12,10 +12,10 @@ The sensor acknowledges E1 and E4-sleep with an 8-byte frame ``42 4D 00 04 cmd d
 
 from __future__ import annotations
 
-import collections
 import struct
 from collections.abc import Sequence
 
+from firmware_bridge.framing import FrameScanner
 from firmware_bridge.registry import Sample
 from ioc.reading import FieldValue
 
@@ -69,64 +69,37 @@ class Pms5003Decoder:
     """
 
     def __init__(self) -> None:
-        self.dropped: collections.Counter[str] = collections.Counter()
+        self._frames = FrameScanner(HEADER, self._length, self._decode, peek=4, max_length=FRAME_LEN)
+        self.dropped = self._frames.dropped
+        self._buf = self._frames.buffer  # the partial frame kept between calls
         self.decoded = 0
         # From the reserved word of the last frame: what a technician asks the vendor about.
         self.version: int | None = None
         self.error_code: int | None = None
-        self._buf = bytearray()
 
     def feed(self, data: bytes) -> list[Sample]:
-        buf = self._buf
-        buf += data
-        out: list[Sample] = []
-        i, n = 0, len(buf)
-        while i < n:
-            start = buf.find(HEADER[0], i)
-            if start < 0:
-                self._drop_noise(n - i)
-                i = n
-                break
-            self._drop_noise(start - i)
-            i = start
-            if n - i < 2:
-                break
-            if buf[i + 1] != HEADER[1]:
-                self._drop_noise(1)
-                i += 1
-                continue
-            if n - i < 4:
-                break
-            length = buf[i + 2] << 8 | buf[i + 3]
-            if length not in (DATA_LENGTH, REPLY_LENGTH):
-                self.dropped["bad_length"] += 1
-                i += 1
-                continue
-            total = length + 4
-            if n - i < total:
-                break
-            frame = bytes(buf[i : i + total])
-            if checksum(frame[:-2]) != frame[-2] << 8 | frame[-1]:
-                self.dropped["bad_checksum"] += 1
-                i += 1
-                continue
-            i += total
-            if length == REPLY_LENGTH:
-                self.dropped["command_reply"] += 1
-                continue
-            words = struct.unpack(">13H", frame[4:30])
-            self.decoded += 1
-            self.version, self.error_code = words[12] >> 8, words[12] & 0xFF
-            fields: dict[str, FieldValue] = {
-                "pm1": float(words[3]),
-                "pm25": float(words[4]),
-                "pm10": float(words[5]),
-            }
-            fields.update(zip(PARTICLE_FIELDS, words[6:12], strict=True))
-            out.append(Sample(fields))
-        del buf[:i]
+        out = self._frames.feed(data)
+        self.decoded += len(out)
         return out
 
-    def _drop_noise(self, count: int) -> None:
-        if count > 0:
-            self.dropped["noise_bytes"] += count
+    @staticmethod
+    def _length(buf: bytearray, start: int) -> int | str:
+        length = buf[start + 2] << 8 | buf[start + 3]
+        # Judged before waiting for the frame: trusting noise's length would hold up to 64 KiB.
+        return length + 4 if length in (DATA_LENGTH, REPLY_LENGTH) else "bad_length"
+
+    def _decode(self, frame: bytearray) -> Sample | str | None:
+        if checksum(frame[:-2]) != frame[-2] << 8 | frame[-1]:
+            return "bad_checksum"
+        if len(frame) == REPLY_LEN:
+            self.dropped["command_reply"] += 1
+            return None
+        words = struct.unpack_from(">13H", frame, 4)
+        self.version, self.error_code = words[12] >> 8, words[12] & 0xFF
+        fields: dict[str, FieldValue] = {
+            "pm1": float(words[3]),
+            "pm25": float(words[4]),
+            "pm10": float(words[5]),
+        }
+        fields.update(zip(PARTICLE_FIELDS, words[6:12], strict=True))
+        return Sample(fields)

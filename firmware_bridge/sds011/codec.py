@@ -8,9 +8,9 @@ The device id is printed on the sensor label as id1 id2 (e.g. "A160"), so id1 is
 
 from __future__ import annotations
 
-import collections
 import math
 
+from firmware_bridge.framing import FrameScanner
 from firmware_bridge.registry import Sample
 
 HEADER = 0xAA
@@ -75,55 +75,26 @@ class Sds011Decoder:
     """
 
     def __init__(self) -> None:
-        self.dropped: collections.Counter[str] = collections.Counter()
+        # AA then C0 (data) or C5 (command reply); an AA followed by anything else is a noise byte.
+        self._frames = FrameScanner((bytes([HEADER]), bytes([DATA, REPLY])), FRAME_LEN, self._decode)
+        self.dropped = self._frames.dropped
+        self._buf = self._frames.buffer  # the partial frame kept between calls
         self.decoded = 0
         # Which sensor the last frame came from, so a technician can check the right one is wired.
         self.device_id: int | None = None
-        self._buf = bytearray()
 
     def feed(self, data: bytes) -> list[Sample]:
-        buf = self._buf
-        buf += data
-        out: list[Sample] = []
-        i, n = 0, len(buf)
-        while i < n:
-            start = buf.find(HEADER, i)
-            if start < 0:
-                self._drop_noise(n - i)
-                i = n
-                break
-            self._drop_noise(start - i)
-            i = start
-            if n - i < 2:
-                break
-            kind = buf[i + 1]
-            if kind not in (DATA, REPLY):
-                self._drop_noise(1)
-                i += 1
-                continue
-            if n - i < FRAME_LEN:
-                break
-            frame = buf[i : i + FRAME_LEN]
-            if frame[9] != TAIL:
-                self.dropped["bad_tail"] += 1
-                i += 1
-                continue
-            if checksum(frame[2:8]) != frame[8]:
-                self.dropped["bad_checksum"] += 1
-                i += 1
-                continue
-            i += FRAME_LEN
-            if kind == REPLY:
-                self.dropped["command_reply"] += 1
-                continue
-            self.decoded += 1
-            self.device_id = frame[6] << 8 | frame[7]
-            out.append(
-                Sample({"pm25": (frame[3] << 8 | frame[2]) / 10, "pm10": (frame[5] << 8 | frame[4]) / 10})
-            )
-        del buf[:i]
+        out = self._frames.feed(data)
+        self.decoded += len(out)
         return out
 
-    def _drop_noise(self, count: int) -> None:
-        if count > 0:
-            self.dropped["noise_bytes"] += count
+    def _decode(self, frame: bytearray) -> Sample | str | None:
+        if frame[9] != TAIL:
+            return "bad_tail"
+        if checksum(frame[2:8]) != frame[8]:
+            return "bad_checksum"
+        if frame[1] == REPLY:
+            self.dropped["command_reply"] += 1
+            return None
+        self.device_id = frame[6] << 8 | frame[7]
+        return Sample({"pm25": (frame[3] << 8 | frame[2]) / 10, "pm10": (frame[5] << 8 | frame[4]) / 10})

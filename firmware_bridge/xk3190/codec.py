@@ -9,8 +9,7 @@ of sign, digits and dp as two characters, high nibble first. Yaohua's manuals ma
 
 from __future__ import annotations
 
-import collections
-
+from firmware_bridge.framing import FrameScanner
 from firmware_bridge.registry import Sample
 from firmware_bridge.scale_common import strip_parity, to_kg
 
@@ -59,40 +58,18 @@ class Xk3190Decoder:
     """
 
     def __init__(self) -> None:
-        self.dropped: collections.Counter[str] = collections.Counter()
+        self._frames = FrameScanner(bytes([STX]), FRAME_LEN, self._decode)
+        self.dropped = self._frames.dropped
+        self._buf = self._frames.buffer  # the partial frame kept between calls
         self.decoded = 0
-        self._buf = bytearray()
 
     def feed(self, data: bytes) -> list[Sample]:
-        buf = self._buf
-        buf += strip_parity(data)
-        out: list[Sample] = []
-        i, n = 0, len(buf)
-        while i < n:
-            start = buf.find(STX, i)
-            if start < 0:
-                self._drop_noise(n - i)
-                i = n
-                break
-            self._drop_noise(start - i)
-            i = start
-            if n - i < FRAME_LEN:
-                break
-            frame = bytes(buf[i : i + FRAME_LEN])
-            reason = self._problem(frame)
-            if reason:
-                self.dropped[reason] += 1
-                i += 1
-                continue
-            i += FRAME_LEN
-            self.decoded += 1
-            raw = int(frame[2:8]) * (-1 if frame[1] == ord("-") else 1)
-            out.append(Sample({"weight_kg": to_kg(raw, frame[8] - ord("0"))}))
-        del buf[:i]
+        out = self._frames.feed(strip_parity(data))
+        self.decoded += len(out)
         return out
 
     @staticmethod
-    def _problem(frame: bytes) -> str | None:
+    def _decode(frame: bytearray) -> Sample | str:
         if (
             frame[1] not in b"+-"
             or not frame[2:8].isdigit()
@@ -103,8 +80,5 @@ class Xk3190Decoder:
         check = xor_check(frame[1:9])
         if frame[9] not in _nibble_chars(check >> 4) or frame[10] not in _nibble_chars(check & 0xF):
             return "bad_checksum"
-        return None
-
-    def _drop_noise(self, count: int) -> None:
-        if count > 0:
-            self.dropped["noise_bytes"] += count
+        raw = int(frame[2:8]) * (-1 if frame[1] == ord("-") else 1)
+        return Sample({"weight_kg": to_kg(raw, frame[8] - ord("0"))})

@@ -3,8 +3,9 @@
 Written by hand, on purpose: influxdb-client's ``Point`` builds an object per point and escapes
 every name generically, 8 µs per reading — most of the ingest worker's time. This encoder follows
 the same escaping rules (line-protocol reference, as ``Point`` implements them; a test checks the
-two agree on arbitrary input) and caches the escaped tag pairs, which repeat for every reading of a
-device: about 1.5 µs per reading.
+two agree on arbitrary input) and caches what repeats for every reading of a device — the escaped
+series and the sorted, typed field layout: about 2.2 µs for a reading of two fields (measured on
+the ingest benchmark's readings).
 """
 
 from __future__ import annotations

@@ -43,7 +43,7 @@ class Reading(
     that replays after an outage overwrite instead of duplicating.
 
     A msgspec Struct rather than a dataclass so that ingest parses a whole batch into readings, with
-    the wire bounds below checked, in C: about 0.4 µs a reading against 4 µs for json + checks in
+    the wire bounds below checked, in C: 0.6 µs a reading against 4.2 µs for json + checks in
     Python. The annotations bind only parsing; building a Reading in code checks nothing.
     """
 

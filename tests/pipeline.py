@@ -32,6 +32,20 @@ mqtt: {{commit_interval_s: 0.25, plain: true}}
 """
 
 
+# One SDS011 on one gateway, no mqtt section (so no `plain: true`): the end-to-end and security
+# tests, and the config-check test, whose line numbers point into it.
+ONE_SENSOR_CITY = """\
+city: {{id: {city}, name: Thành phố thử, province: Đắk Lắk}}
+sites:
+  - {{id: nga-sau, name: Ngã Sáu, kind: air, lat: 12.6675, lon: 108.0383}}
+gateways:
+  - id: gw01
+    site: nga-sau
+    devices:
+      - {{id: pm01, family: sds011, port: /dev/serial/by-id/usb-sds011}}
+"""
+
+
 def city_yaml(city: str, devices: list[str]) -> str:
     lines = "\n".join(f"      - {{id: {d}, family: sds011, port: /dev/serial/by-id/{d}}}" for d in devices)
     return CITY_YAML.format(city=city, devices=lines)

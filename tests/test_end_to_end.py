@@ -15,20 +15,9 @@ from edge.agent import AgentOptions, EdgeAgent
 from firmware_bridge import registry
 from ioc.config import load_city
 from ioc.services import InfluxDB, Mosquitto
-from tests.pipeline import wait_for
+from tests.pipeline import ONE_SENSOR_CITY, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
-
-CITY_YAML = """\
-city: {{id: {city}, name: Thành phố thử, province: Đắk Lắk}}
-sites:
-  - {{id: nga-sau, name: Ngã Sáu, kind: air, lat: 12.6675, lon: 108.0383}}
-gateways:
-  - id: gw01
-    site: nga-sau
-    devices:
-      - {{id: pm01, family: sds011, port: /dev/serial/by-id/usb-sds011}}
-"""
 
 
 def stored(influx: InfluxDB, database: str) -> list[dict]:
@@ -39,7 +28,7 @@ def test_sds011_reading_reaches_influxdb_with_values_tags_and_time(
     tmp_path: Path, broker: Mosquitto, influx: InfluxDB, database: str, city_id: str
 ) -> None:
     config_path = tmp_path / "city.yaml"
-    config_path.write_text(CITY_YAML.format(city=city_id))
+    config_path.write_text(ONE_SENSOR_CITY.format(city=city_id))
     city = load_city(config_path, families=registry.names())
     sim = registry.get("sds011").new_simulator(interval_s=0.1, seed=7)
     worker = IngestWorker(
@@ -97,7 +86,7 @@ def test_sds011_reading_reaches_influxdb_with_values_tags_and_time(
 def test_config_check_names_file_line_key_and_suggestion(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text(
-        CITY_YAML.format(city="bad")
+        ONE_SENSOR_CITY.format(city="bad")
         .replace("lat: 12.6675", "lattitude: 12.6675")
         .replace("family: sds011", "family: sds01")
     )
@@ -112,7 +101,7 @@ def test_config_check_names_file_line_key_and_suggestion(tmp_path: Path) -> None
 
 def test_agent_refuses_plain_mqtt_unless_the_config_says_so(tmp_path: Path) -> None:
     config = tmp_path / "city.yaml"
-    config.write_text(CITY_YAML.format(city="plain"))
+    config.write_text(ONE_SENSOR_CITY.format(city="plain"))
     result = subprocess.run(
         [
             sys.executable,

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import itertools
-
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from firmware_bridge.framing import FrameScanner
+from tests.codec_checks import chunked
 
 # Toy format A, fixed length: 7E a b s, s = (a + b) & 0xFF.
 SUM_FRAME = b"\x7e\x01\x02\x03"
@@ -133,12 +132,6 @@ def test_codec_bugs_fail_loudly_instead_of_growing_or_looping() -> None:
     ]:
         with pytest.raises(ValueError):
             FrameScanner(header, length, bytes, **kwargs)  # type: ignore[arg-type]
-
-
-def chunked(data: st.DataObject, stream: bytes) -> list[bytes]:
-    cuts = sorted(data.draw(st.lists(st.integers(0, len(stream)), max_size=12)))
-    bounds = [0, *cuts, len(stream)]
-    return [stream[a:b] for a, b in itertools.pairwise(bounds)]
 
 
 payloads = st.binary(min_size=1, max_size=MAX_PAYLOAD)

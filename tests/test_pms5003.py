@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import time
 from collections.abc import Iterator
 from importlib import resources
@@ -30,6 +29,7 @@ from firmware_bridge.pms5003.codec import (
 from firmware_bridge.pms5003.simulator import FAULTS, Pms5003Simulator
 from ioc.measurements import check_reading
 from ioc.reading import FieldValue, Reading
+from tests.codec_checks import assert_chunking_does_not_matter, chunked, decode
 
 # By hand: CF=1 12/18/21, atmospheric 12/18/21 µg/m³, counts 2100/600/120/8/2/1, reserved 0x9100.
 # Sum of bytes 0..29: 42+4D+00+1C = AB; 2 × (0C+12+15) = 66; 08+34 + 02+58 + 78 + 08 + 02 + 01 = 111;
@@ -59,10 +59,6 @@ POLLUTED_FRAME = bytes.fromhex(
 PASSIVE_REPLY = bytes.fromhex("42 4D 00 04 E1 00 01 74")
 
 
-def decode(decoder: Pms5003Decoder, data: bytes) -> list[dict[str, Any]]:
-    return [sample.fields for sample in decoder.feed(data)]
-
-
 def fields_of(sim: Pms5003Simulator, n: int | None = None) -> list[dict[str, FieldValue]]:
     return [fields for _, fields in sim.emitted[:n]]
 
@@ -73,12 +69,6 @@ def read_decoded(port: serial.Serial, decoder: Pms5003Decoder, n: int, within_s:
     while len(out) < n and time.monotonic() < deadline:
         out += decode(decoder, port.read(port.in_waiting or 1))
     return out
-
-
-def chunked(data: st.DataObject, stream: bytes) -> list[bytes]:
-    cuts = sorted(data.draw(st.lists(st.integers(0, len(stream)), max_size=12)))
-    bounds = [0, *cuts, len(stream)]
-    return [stream[a:b] for a, b in itertools.pairwise(bounds)]
 
 
 @pytest.fixture
@@ -194,15 +184,7 @@ def test_frames_among_noise_all_decoded_in_order(
 
 @given(st.binary(max_size=400), st.data())
 def test_arbitrary_bytes_never_raise_and_chunking_does_not_matter(stream: bytes, data: st.DataObject) -> None:
-    whole = Pms5003Decoder()
-    expected = decode(whole, stream)
-    decoder = Pms5003Decoder()
-    out = []
-    for chunk in chunked(data, stream):
-        out += decode(decoder, chunk)
-        assert len(decoder._buf) < FRAME_LEN  # bounded: at most one partial frame is kept
-    assert out == expected
-    assert decoder.dropped == whole.dropped
+    assert_chunking_does_not_matter(Pms5003Decoder, stream, data, lambda d: d._buf, FRAME_LEN - 1)
 
 
 @settings(max_examples=60)

@@ -3,7 +3,6 @@ and registration."""
 
 from __future__ import annotations
 
-import itertools
 import time
 from collections.abc import Callable, Iterator
 from importlib import resources
@@ -26,6 +25,7 @@ from firmware_bridge.xk3190 import Xk3190Decoder, Xk3190Simulator
 from firmware_bridge.xk3190 import encode_frame as a9_frame
 from ioc.measurements import check_reading
 from ioc.reading import FieldValue, Reading
+from tests.codec_checks import assert_chunking_does_not_matter, chunked, decode
 
 Decoder = Xk3190Decoder | ToledoDecoder | AndAsciiDecoder
 NAMES = ("xk3190", "toledo", "and-ascii")
@@ -86,16 +86,6 @@ HAND: dict[str, list[tuple[bytes, dict[str, FieldValue]]]] = {
         (AND_OVERLOAD, {"overload": True, "net": False}),
     ],
 }
-
-
-def decode(decoder: Decoder, data: bytes) -> list[dict[str, Any]]:
-    return [sample.fields for sample in decoder.feed(data)]
-
-
-def chunked(data: st.DataObject, stream: bytes) -> list[bytes]:
-    cuts = sorted(data.draw(st.lists(st.integers(0, len(stream)), max_size=12)))
-    bounds = [0, *cuts, len(stream)]
-    return [stream[a:b] for a, b in itertools.pairwise(bounds)]
 
 
 def without(banned: bytes) -> Callable[[bytes], bytes]:
@@ -402,16 +392,10 @@ def test_toledo_checksum_frames_among_noise_all_decoded(
 def test_arbitrary_bytes_never_raise_and_chunking_does_not_matter(
     name: str, stream: bytes, data: st.DataObject
 ) -> None:
-    whole = DECODERS[name]()
-    expected = decode(whole, stream)
-    decoder = DECODERS[name]()
-    out = []
-    for chunk in chunked(data, stream):
-        out += decode(decoder, chunk)
-        kept = decoder._line if isinstance(decoder, AndAsciiDecoder) else decoder._buf
-        assert len(kept) <= MAX_LINE  # bounded: at most one partial frame or line
-    assert out == expected
-    assert decoder.dropped == whole.dropped
+    def kept(decoder: Any) -> bytes:
+        return decoder._line if isinstance(decoder, AndAsciiDecoder) else decoder._buf
+
+    assert_chunking_does_not_matter(DECODERS[name], stream, data, kept, MAX_LINE)
 
 
 @pytest.mark.parametrize(

@@ -27,6 +27,7 @@ from firmware_bridge.sds011.codec import (
 from firmware_bridge.sds011.simulator import Sds011Simulator
 from ioc.measurements import dictionary
 from ioc.reading import FieldValue
+from tests.codec_checks import assert_chunking_does_not_matter, chunked, decode
 
 # From the Nova Fitness control protocol datasheet: PM2.5 123.6, PM10 261.8, device id A160.
 DATASHEET_FRAME = bytes.fromhex("AA C0 D4 04 3A 0A A1 60 1D AB")
@@ -34,11 +35,6 @@ DATASHEET_FRAME = bytes.fromhex("AA C0 D4 04 3A 0A A1 60 1D AB")
 HAND_FRAME = bytes.fromhex("AA C0 7B 00 C8 01 A1 60 45 AB")
 # Reply to "set query mode" from the datasheet: cs = 02+01+01+00+A1+60 = 0x105 -> 05.
 DATASHEET_REPLY = bytes.fromhex("AA C5 02 01 01 00 A1 60 05 AB")
-
-
-def decode(decoder: Sds011Decoder, data: bytes) -> list[dict[str, Any]]:
-    """The fields of every sample the decoder makes of ``data``."""
-    return [sample.fields for sample in decoder.feed(data)]
 
 
 def fields_of(sim: Sds011Simulator, n: int | None = None) -> list[dict[str, FieldValue]]:
@@ -157,12 +153,6 @@ raw_frames = st.tuples(st.integers(0, 0xFFFF), st.integers(0, 0xFFFF), st.intege
 clean_noise = st.binary(max_size=40).map(lambda b: b.replace(b"\xaa", b""))
 
 
-def chunked(data: st.DataObject, stream: bytes) -> list[bytes]:
-    cuts = sorted(data.draw(st.lists(st.integers(0, len(stream)), max_size=12)))
-    bounds = [0, *cuts, len(stream)]
-    return [stream[a:b] for a, b in itertools.pairwise(bounds)]
-
-
 @given(st.lists(st.tuples(clean_noise, raw_frames), max_size=20), clean_noise, st.data())
 def test_frames_among_noise_all_decoded_in_order(
     items: list[tuple[bytes, tuple[int, int, int]]], trailing: bytes, data: st.DataObject
@@ -179,15 +169,7 @@ def test_frames_among_noise_all_decoded_in_order(
 
 @given(st.binary(max_size=400), st.data())
 def test_arbitrary_bytes_never_raise_and_chunking_does_not_matter(stream: bytes, data: st.DataObject) -> None:
-    whole = Sds011Decoder()
-    expected = decode(whole, stream)
-    decoder = Sds011Decoder()
-    out = []
-    for chunk in chunked(data, stream):
-        out += decode(decoder, chunk)
-        assert len(decoder._buf) < FRAME_LEN  # bounded: at most one partial frame is kept
-    assert out == expected
-    assert decoder.dropped == whole.dropped
+    assert_chunking_does_not_matter(Sds011Decoder, stream, data, lambda d: d._buf, FRAME_LEN - 1)
 
 
 @settings(max_examples=300)

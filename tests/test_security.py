@@ -23,14 +23,14 @@ from cloud.security.broker import SecureMosquitto
 from cloud.security.certs import CertPaths
 from cloud.security.mosquitto_files import mosquitto_hash, verify_hash
 from edge.agent import AgentOptions, EdgeAgent
-from edge.uplink import MqttUplink
 from firmware_bridge import registry
 from ioc import payload, topics
 from ioc.config import TlsFiles, parse_city
+from ioc.mqtt_auth import authenticate
 from ioc.reading import Reading
 from ioc.secrets import InsecureFileError, check_private
 from ioc.services import InfluxDB
-from tests.pipeline import wait_for
+from tests.pipeline import ONE_SENSOR_CITY, wait_for
 
 pytestmark = [pytest.mark.timeout(60)]
 
@@ -58,10 +58,11 @@ class Client:
 
     def __init__(self, secure: Secure, creds: Credentials | None, tls: bool = True) -> None:
         self.client = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
-        if creds is not None:
-            self.client.username_pw_set(creds.username, creds.password)
-        if tls:
-            self.client.tls_set(ca_certs=str(secure.certs.ca_cert))
+        authenticate(
+            self.client,
+            (creds.username, creds.password) if creds else None,
+            TlsFiles(ca_file=str(secure.certs.ca_cert)) if tls else None,
+        )
         self.client.reconnect_delay_set(5, 5)  # one attempt is what a test looks at
         self.outcome: str | None = None
         self.messages: list[mqtt.MQTTMessage] = []
@@ -211,10 +212,9 @@ def test_ingest_refuses_readings_claiming_another_gateway_through_the_secure_bro
         worker_id=f"ingest-{city_id}",
         cities=city_id,
         session_expiry_s=0,
+        credentials=(secure.services["ingest"].username, secure.services["ingest"].password),
+        tls_ca_file=str(secure.certs.ca_cert),
     )
-    ingest = secure.services["ingest"]
-    worker.client.username_pw_set(ingest.username, ingest.password)
-    worker.client.tls_set(ca_certs=str(secure.certs.ca_cert))
     worker.start()
     gateway_a = Client(secure, a)
     # On A's own topic, so the broker lets it through: one honest reading, one claiming gateway B.
@@ -246,25 +246,13 @@ def test_credentials_never_print_the_password() -> None:
     assert "hunter2" not in repr(creds) and "hunter2" not in f"{creds}"
 
 
-CITY_YAML = """\
-city: {{id: {city}, name: Thành phố thử, province: Đắk Lắk}}
-sites:
-  - {{id: nga-sau, name: Ngã Sáu, kind: air, lat: 12.6675, lon: 108.0383}}
-gateways:
-  - id: gw01
-    site: nga-sau
-    devices:
-      - {{id: pm01, family: sds011, port: /dev/serial/by-id/usb-sds011}}
-"""
-
-
 @pytest.mark.integration
 def test_the_edge_agent_delivers_through_tls_with_its_gateway_credentials(
     secure: Secure, influx: InfluxDB, database: str, city_id: str, tmp_path: Path
 ) -> None:
     gateway = secure.registry.enrol_gateway(city_id, "gw01", broker_pid=secure.broker.process.pid)
     wait_for(lambda: _accepted(secure, gateway), 10, "the enrolled gateway accepted")
-    city = parse_city(CITY_YAML.format(city=city_id), families=registry.names())
+    city = parse_city(ONE_SENSOR_CITY.format(city=city_id), families=registry.names())
     sim = registry.get("sds011").new_simulator(interval_s=0.05, seed=3)
     worker = IngestWorker(
         secure.broker.host,
@@ -273,20 +261,17 @@ def test_the_edge_agent_delivers_through_tls_with_its_gateway_credentials(
         worker_id=f"ingest-{city_id}",
         cities=city_id,
         session_expiry_s=0,
+        credentials=(secure.services["ingest"].username, secure.services["ingest"].password),
+        tls_ca_file=str(secure.certs.ca_cert),
     )
-    ingest = secure.services["ingest"]
-    worker.client.username_pw_set(ingest.username, ingest.password)
-    worker.client.tls_set(ca_certs=str(secure.certs.ca_cert))
     options = AgentOptions(
         secure.broker.host,
         secure.broker.port,
         state_dir=tmp_path / "edge",
         tls=TlsFiles(ca_file=str(secure.certs.ca_cert)),
+        credentials=(gateway.username, gateway.password),
     )
     agent = EdgeAgent(city, "gw01", options, {"pm01": sim.port})
-    # The uplink has no credentials option yet (asked of the lead); set them on its paho client.
-    assert isinstance(agent.uplink, MqttUplink)
-    agent.uplink.client.username_pw_set(gateway.username, gateway.password)
     try:
         worker.start()
         agent.start()
